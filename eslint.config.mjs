@@ -1,0 +1,42 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2',
+  'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'stream/promises', 'tls', 'url', 'util',
+  'worker_threads', 'zlib', 'v8', 'vm',
+];
+
+// Lint-enforced boundaries (after Signal Desktop): electron only in its glue, no Node in the renderer.
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-results/**', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/electron/ and src-preload/ may import electron; the engine must run without it.' }] }],
+      'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true, named: true, defaultFrom: true, namedFrom: true, namespaceFrom: true } }],
+    },
+  },
+  {
+    files: ['src-main/electron/**/*.ts', 'src-preload/**/*.ts', 'test/e2e/electron-*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src-renderer/**/*.{ts,tsx}', 'src-main/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'electron', message: 'The renderer talks to nothing but the contract.' },
+          ...nodeBuiltins.flatMap((m) => [{ name: m, message: 'No Node built-ins in the renderer.' }, { name: `node:${m}`, message: 'No Node built-ins in the renderer.' }]),
+        ],
+        patterns: [{ regex: 'src-main/(?!api/)', message: 'The renderer may import only src-main/api (the contract).' }],
+      }],
+    },
+  },
+  {
+    files: ['*.config.{ts,mts,mjs}', 'eslint.config.mjs'],
+    rules: { 'no-restricted-exports': 'off' },
+  },
+);

@@ -1,0 +1,46 @@
+import { Sidebar } from './components/sidebar';
+import { OverviewPage } from './pages/overview-page';
+import { PlaceholderPage } from './pages/placeholder-page';
+import { useEngineStore } from './store/engine-store';
+import { useNavStore } from './store/nav-store';
+
+function CurrentPage() {
+  const page = useNavStore((s) => s.page);
+  switch (page) {
+    case 'overview':
+      return <OverviewPage />;
+    case 'hosts':
+      return <PlaceholderPage title="Hosts" text="Servers Lifeboat connects to over SSH or the Docker API." />;
+    case 'backups':
+      return <PlaceholderPage title="Backups" text="What to save, when, and how long to keep it." />;
+    case 'snapshots':
+      return <PlaceholderPage title="Snapshots" text="Every backup in your vault, item by item." />;
+    case 'restore':
+      return <PlaceholderPage title="Restore" text="Put data back with a safety snapshot first." />;
+    case 'vault':
+      return <PlaceholderPage title="Vault" text="The encrypted store on this machine." />;
+  }
+}
+
+/** The app shell: sidebar plus the current page, or a clear message when the engine is unreachable. */
+export function App() {
+  const { status, error } = useEngineStore();
+  return (
+    <div className="shell">
+      <Sidebar />
+      <main className="content">
+        {status === 'error' ? (
+          <section className="page">
+            <div className="banner error" role="alert" data-testid="engine-error">
+              <strong>Lifeboat cannot reach its engine.</strong> {error}
+            </div>
+          </section>
+        ) : status === 'connecting' ? (
+          <section className="page"><p className="lede">Connecting to the engine…</p></section>
+        ) : (
+          <CurrentPage />
+        )}
+      </main>
+    </div>
+  );
+}
