@@ -30,5 +30,7 @@ export interface CliCommand {
   readonly options?: NonNullable<ParseArgsConfig['options']>;
   /** Minimum and maximum positionals; checked before `run`. */
   readonly positionals?: { min: number; max: number };
+  /** Which door the engine reports; commands that serve a UI set `bridge`. */
+  readonly door?: 'cli' | 'bridge';
   run(args: CommandArgs): Promise<number>;
 }

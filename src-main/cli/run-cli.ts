@@ -93,7 +93,7 @@ export async function runCli(
       values: parsed.values,
       io,
       signal,
-      engine: () => (engine ??= createEngine({ door: 'cli' })),
+      engine: () => (engine ??= createEngine({ door: command.door ?? 'cli' })),
     });
   } catch (err) {
     return reportError(io, err, wantsJson);

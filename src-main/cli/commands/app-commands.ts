@@ -1,17 +1,22 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startBridge } from '../../bridge/bridge-server';
 import { packageRoot } from '../../engine/paths';
 import type { CliCommand, CommandArgs } from '../command';
 
-/** Path of the Electron binary when one is installed, else undefined. */
+/**
+ * Path of the Electron binary when one is installed, else undefined. Reads electron's
+ * path.txt directly: requiring the package would try to download the binary.
+ */
 export function findElectronBinary(root: string = packageRoot()): string | undefined {
+  const fromEnv = process.env.LIFEBOAT_ELECTRON;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
   try {
-    // The electron package exports the binary path; it throws when the binary was not downloaded.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from the app's own node_modules
-    const binary = require(require.resolve('electron', { paths: [root] })) as unknown;
-    return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
+    const pkgDir = dirname(require.resolve('electron/package.json', { paths: [root] }));
+    const relative = readFileSync(join(pkgDir, 'path.txt'), 'utf8').trim();
+    const binary = join(pkgDir, 'dist', relative);
+    return existsSync(binary) ? binary : undefined;
   } catch {
     return undefined;
   }
@@ -52,6 +57,7 @@ export const appCommands: CliCommand[] = [
     usage: '[--port N] [--open]',
     options: { port: { type: 'string' }, open: { type: 'boolean' } },
     positionals: { min: 0, max: 0 },
+    door: 'bridge',
     run: (args) => serve(args, Boolean(args.values.open)),
   },
   {
@@ -60,6 +66,7 @@ export const appCommands: CliCommand[] = [
     usage: '[--port N] [--no-open]',
     options: { port: { type: 'string' }, 'no-open': { type: 'boolean' } },
     positionals: { min: 0, max: 0 },
+    door: 'bridge',
     async run(args) {
       const electron = findElectronBinary();
       if (electron) {
