@@ -31,6 +31,6 @@ export function labInfo(): LabInfo {
     cached = JSON.parse(out) as LabInfo;
     return cached;
   } catch (err) {
-    throw new Error(`the test lab is not up (run "npm run lab:up"): ${(err as Error).message}`);
+    throw new Error(`the test lab is not up (run "npm run lab:up"): ${(err as Error).message}`, { cause: err });
   }
 }
