@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { coreEvents, coreRequests } from './core-contract';
+import { jobEvents, jobRequests } from './jobs-contract';
 
 /**
  * The one contract: every request and event of the engine. Domains define their tables in
@@ -7,11 +8,13 @@ import { coreEvents, coreRequests } from './core-contract';
  */
 export const requests = {
   ...coreRequests,
+  ...jobRequests,
 };
 
 /** Every event the engine emits, by name. */
 export const events = {
   ...coreEvents,
+  ...jobEvents,
 };
 
 export type Requests = typeof requests;

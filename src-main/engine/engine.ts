@@ -9,7 +9,9 @@ import {
   requests,
 } from '../api/contract';
 import { LifeboatError } from '../api/errors';
+import { JobRunner } from '../jobs/job-runner';
 import { coreHandlers } from './core-handlers';
+import { jobHandlers } from './job-handlers';
 import type { CallContext, HandlerTable } from './handlers';
 import { resolveHome } from './paths';
 
@@ -32,11 +34,19 @@ export class Engine {
   private readonly bus = new EventEmitter();
   private readonly handlers: HandlerTable;
   readonly home: string;
+  /** Owns all long work; doors see it through jobList/jobCancel and job events. */
+  readonly jobs: JobRunner;
 
   constructor(options: EngineOptions) {
     this.home = options.home ?? resolveHome();
+    this.jobs = new JobRunner({
+      state: (job) => this.emit('jobState', job),
+      progress: (progress) => this.emit('jobProgress', progress),
+      log: (entry) => this.emit('jobLog', entry),
+    });
     this.handlers = {
       ...coreHandlers({ door: options.door, home: this.home }),
+      ...jobHandlers(this.jobs),
     };
     this.bus.setMaxListeners(100);
   }
@@ -75,6 +85,7 @@ export class Engine {
 
   /** Releases resources (connections, locks, databases) held by services. */
   async close(): Promise<void> {
+    await this.jobs.shutdown();
     this.bus.removeAllListeners();
   }
 }
