@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Debian packages the lab needs, and the Docker daemon.
+
+LAB_PACKAGES=(docker.io openssh-server openssh-client mmdebstrap busybox-static sqlite3
+              openssl ca-certificates util-linux passwd tar coreutils findutils gzip)
+
+ensure_packages() {
+  [[ $EUID -eq 0 ]] || die "the lab must run as root (it installs packages, starts dockerd and sshd)"
+  command -v dpkg-query >/dev/null || die "this lab needs a Debian (bookworm) machine: dpkg-query not found"
+  local missing=() p status
+  local -A have=()
+  while read -r status p; do have[$p]="$status"; done \
+    < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${LAB_PACKAGES[@]}" 2>/dev/null || true)
+  for p in "${LAB_PACKAGES[@]}"; do
+    [[ "${have[$p]:-}" == installed ]] || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]} (first time, ~1 min)…"
+  local logf="$STATE/logs/apt.log"
+  export DEBIAN_FRONTEND=noninteractive
+  logged "$logf" apt-get update
+  logged "$logf" apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+docker_up() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+ensure_dockerd() {
+  docker_up && return 0
+  if [[ -S /var/run/docker.sock ]] && [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    die "a dockerd (pid $(cat /var/run/docker.pid)) is running but does not answer on /var/run/docker.sock; fix or stop it first"
+  fi
+  command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed?"
+  log "starting dockerd (--bridge=none, no iptables), log: $STATE/logs/dockerd.log"
+  # setsid + nohup: the daemon must outlive this script and the npm process around it.
+  setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+    >>"$STATE/logs/dockerd.log" 2>&1 </dev/null &
+  echo $! >"$STATE/dockerd.pid"
+  touch "$STATE/dockerd.started-by-lab"
+  local end=$(( $(date +%s) + 60 ))
+  until docker_up; do
+    if ! kill -0 "$(cat "$STATE/dockerd.pid")" 2>/dev/null; then
+      tail -n 20 "$STATE/logs/dockerd.log" | sed 's/^/[lab]   | /' >&2
+      die "dockerd exited during startup (see $STATE/logs/dockerd.log)"
+    fi
+    (( $(date +%s) < end )) || die "dockerd did not answer within 60 s (see $STATE/logs/dockerd.log)"
+    sleep 0.3
+  done
+}
+
+stop_dockerd_if_ours() {
+  [[ -f "$STATE/dockerd.started-by-lab" ]] || return 0
+  local pid; pid="$(cat "$STATE/dockerd.pid" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    log "stopping dockerd (pid $pid, started by the lab)"
+    kill "$pid"
+    local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && warn "dockerd $pid still running after 20 s"
+  fi
+  rm -f "$STATE/dockerd.started-by-lab" "$STATE/dockerd.pid"
+}
