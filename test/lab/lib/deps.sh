@@ -45,6 +45,9 @@ ensure_dockerd() {
     (( $(date +%s) < end )) || die "dockerd did not answer within 60 s (see $STATE/logs/dockerd.log)"
     sleep 0.3
   done
+  # dockerd writes its own pid file; prefer it (it is the daemon, whatever wrapped it).
+  [[ -s /var/run/docker.pid ]] && cp /var/run/docker.pid "$STATE/dockerd.pid"
+  log "dockerd is up"
 }
 
 stop_dockerd_if_ours() {

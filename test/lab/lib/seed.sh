@@ -25,6 +25,7 @@ start_wiki() {
   gen_wiki_config >"$dir/config/wiki.ini"
   install -m 0644 "$STATE/pki/wiki.crt" "$dir/config/tls/wiki.crt"
   install -m 0600 "$STATE/pki/wiki.key" "$dir/config/tls/wiki.key"
+  find "$dir/config" -exec touch -h -d "@$SEED_EPOCH" {} +
   compose_volume wiki db
   compose_volume wiki uploads
   compose_run wiki db "$IMG_POSTGRES" -v wiki_db:/var/lib/postgresql/data \

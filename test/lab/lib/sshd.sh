@@ -17,10 +17,10 @@ ensure_keys() {
   [[ -s "$HOST_KEY" ]] || ssh-keygen -q -t ed25519 -N '' -C lifeboat-lab-host -f "$HOST_KEY"
   [[ -s "$KEY" ]] || ssh-keygen -q -t ed25519 -N '' -C lifeboat-lab -f "$KEY"
   if [[ ! -s "$KEY_ENC" ]]; then
-    (umask 077; openssl rand -hex 16 >"$KEY_ENC_PASS")
+    (umask 077; openssl rand -hex 16 | tr -d '\n' >"$KEY_ENC_PASS")
     ssh-keygen -q -t ed25519 -N "$(cat "$KEY_ENC_PASS")" -C lifeboat-lab-encrypted -f "$KEY_ENC"
   fi
-  [[ -s "$LABUSER_PASS" ]] || (umask 077; openssl rand -hex 12 >"$LABUSER_PASS")
+  [[ -s "$LABUSER_PASS" ]] || (umask 077; openssl rand -hex 12 | tr -d '\n' >"$LABUSER_PASS")
   printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$HOST_KEY.pub")" >"$KNOWN_HOSTS.new"
   cmp -s "$KNOWN_HOSTS.new" "$KNOWN_HOSTS" 2>/dev/null && rm -f "$KNOWN_HOSTS.new" || mv "$KNOWN_HOSTS.new" "$KNOWN_HOSTS"
 }
