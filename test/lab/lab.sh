@@ -85,6 +85,7 @@ cmd_reset() {
     # shellcheck disable=SC2086
     [[ -z "$vols" ]] || docker volume rm -f $vols >/dev/null
     rm -rf "${STATE:?}/stacks" "${STATE:?}/seeded" "${STATE:?}/tmp"
+    prune_stale_images
   )
   cmd_up "$@"
 }

@@ -116,9 +116,6 @@ build_image() {
   local repo="${TAGS[0]%:*}"
   logged "$logf" docker import "${changes[@]}" -m "lifeboat lab image $name ($ih)" "$work" "$repo:r-$ih"
   for c in "${TAGS[@]}"; do logged "$logf" docker tag "$repo:r-$ih" "$c"; done
-  # Drop the tags of older recipes (their images stay while containers still use them).
-  docker image ls --format '{{.Repository}}:{{.Tag}}' "$repo" | grep -F ":r-" | grep -vF ":r-$ih" \
-    | xargs -r docker rmi >/dev/null 2>&1 || true
   rm -rf "$stage" "$work"
 }
 
@@ -142,9 +139,21 @@ ensure_images() {
   done
   ((failed == 0)) || die "image build failed; check network access to the Debian mirror (or set LIFEBOAT_LAB_MIRROR) and the logs above"
   log "images ready in $(elapsed "$t0") s"
+  prune_stale_images
   if [[ -n "$(ls -A "$STATE/seeded" 2>/dev/null)" ]]; then
     warn "images changed while the homelab is seeded: running containers keep the old images until 'lab.sh reset'"
   fi
+}
+
+# Drop images of older recipes (docker refuses while containers still use them; reset retries).
+prune_stale_images() {
+  local name cur tag
+  for name in "${IMAGES[@]}"; do
+    "recipe_$name"; cur="${TAGS[0]%:*}:r-$(image_hash)"
+    for tag in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${TAGS[0]%:*}" | grep -F ':r-'); do
+      [[ "$tag" == "$cur" ]] || docker rmi "$tag" >/dev/null 2>&1 || true
+    done
+  done
 }
 
 image_id() { docker image inspect --format '{{.Id}}' "$1"; }

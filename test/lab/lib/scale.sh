@@ -6,7 +6,8 @@ scale_name() { printf 'scale%02d' "$1"; }
 
 # Scale stacks that exist (by working dir or container), sorted.
 scale_stacks() {
-  { ls -1 "$STATE/stacks" 2>/dev/null | grep -E '^scale[0-9]+$' || true
+  { local d
+    for d in "$STATE"/stacks/scale*; do [[ "${d##*/}" =~ ^scale[0-9]+$ ]] && echo "${d##*/}"; done
     docker ps -a --filter "label=$LAB_LABEL=1" --format '{{.Label "com.docker.compose.project"}}' \
       | grep -E '^scale[0-9]+$' || true
   } | sort -u
@@ -37,8 +38,9 @@ create_scale_stack() {
 
 ensure_scale() {
   local n="$1" i s existing want=() t0; t0="$(now)"
-  [[ "$n" =~ ^[0-9]+$ ]] && ((n <= 99)) || die "--scale wants a number from 0 to 99, got '$n'"
+  [[ "$n" =~ ^[0-9]+$ ]] && ((10#$n <= 99)) || die "--scale wants a number from 0 to 99, got '$n'"
   existing="$(existing_containers)"
+  n=$((10#$n))
   for ((i = 1; i <= n; i++)); do want+=("$(scale_name "$i")"); done
   for s in $(scale_stacks); do
     in_list "$s" "${want[@]}" || { log "removing scale stack $s"; remove_scale_stack "$s"; }

@@ -22,7 +22,7 @@ ensure_keys() {
   fi
   [[ -s "$LABUSER_PASS" ]] || (umask 077; openssl rand -hex 12 | tr -d '\n' >"$LABUSER_PASS")
   printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$HOST_KEY.pub")" >"$KNOWN_HOSTS.new"
-  cmp -s "$KNOWN_HOSTS.new" "$KNOWN_HOSTS" 2>/dev/null && rm -f "$KNOWN_HOSTS.new" || mv "$KNOWN_HOSTS.new" "$KNOWN_HOSTS"
+  if cmp -s "$KNOWN_HOSTS.new" "$KNOWN_HOSTS"; then rm -f "$KNOWN_HOSTS.new"; else mv "$KNOWN_HOSTS.new" "$KNOWN_HOSTS"; fi
 }
 
 ensure_users() {

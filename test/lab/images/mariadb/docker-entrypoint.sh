@@ -30,6 +30,7 @@ sql_escape() { # for use inside '...' in SQL
 	printf '%s' "${s//\'/\\\'}"
 }
 
+# shellcheck disable=SC2016 # backticks are SQL quoting here
 sql_ident() { printf '`%s`' "${1//\`/\`\`}"; }
 
 mariadb_temp() { # client on the temporary socket-only server
@@ -64,8 +65,8 @@ init_database() {
 	echo 'Starting temporary server'
 	mariadbd --skip-networking --socket="$SOCKET" --default-time-zone=SYSTEM --skip-log-bin \
 		--expire-logs-days=0 --loose-innodb_buffer_pool_load_at_startup=0 &
-	local pid=$! i
-	for i in $(seq 60); do
+	local pid=$!
+	for _ in $(seq 60); do
 		mariadb_temp -e 'SELECT 1' >/dev/null 2>&1 && break
 		kill -0 "$pid" 2>/dev/null || { echo >&2 'error: temporary server died'; exit 1; }
 		sleep 1
@@ -105,8 +106,13 @@ init_database() {
 		[ -e "$f" ] || continue
 		case "$f" in
 			*.sh)
-				if [ -x "$f" ]; then echo "$0: running $f"; "$f"
-				else echo "$0: sourcing $f"; . "$f"; fi ;;
+				if [ -x "$f" ]; then
+					echo "$0: running $f"; "$f"
+				else
+					echo "$0: sourcing $f"
+					# shellcheck disable=SC1090
+					. "$f"
+				fi ;;
 			*.sql)    echo "$0: running $f"; mariadb_temp "${dbarg[@]}" <"$f" ;;
 			*.sql.gz) echo "$0: running $f"; gunzip -c "$f" | mariadb_temp "${dbarg[@]}" ;;
 			*.sql.xz) echo "$0: running $f"; xzcat "$f" | mariadb_temp "${dbarg[@]}" ;;
@@ -130,7 +136,7 @@ if [ "$1" = mariadbd ] || [ "$1" = mysqld ]; then
 		mkdir -p "$DATADIR" /run/mysqld
 		find "$DATADIR" \! -user mysql -exec chown mysql:mysql '{}' +
 		chown mysql:mysql /run/mysqld
-		HOME=/var/lib/mysql exec setpriv --reuid=mysql --regid=mysql --init-groups "$BASH_SOURCE" "$@"
+		HOME=/var/lib/mysql exec setpriv --reuid=mysql --regid=mysql --init-groups "${BASH_SOURCE[0]}" "$@"
 	fi
 	if [ ! -d "$DATADIR/mysql" ]; then
 		init_database

@@ -23,7 +23,7 @@ file_env() { # file_env VAR [default]: VAR or the contents of the file named by 
 }
 
 psql_init() { # psql as the superuser on the temporary (socket-only) server
-	PGPASSWORD= psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
+	PGPASSWORD='' psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"
 }
 
 process_init_files() {
@@ -32,8 +32,13 @@ process_init_files() {
 		[ -e "$f" ] || continue
 		case "$f" in
 			*.sh)
-				if [ -x "$f" ]; then echo "$0: running $f"; "$f"
-				else echo "$0: sourcing $f"; . "$f"; fi ;;
+				if [ -x "$f" ]; then
+					echo "$0: running $f"; "$f"
+				else
+					echo "$0: sourcing $f"
+					# shellcheck disable=SC1090
+					. "$f"
+				fi ;;
 			*.sql)    echo "$0: running $f"; psql_init --dbname "$POSTGRES_DB" -f "$f" ;;
 			*.sql.gz) echo "$0: running $f"; gunzip -c "$f" | psql_init --dbname "$POSTGRES_DB" ;;
 			*.sql.xz) echo "$0: running $f"; xzcat "$f" | psql_init --dbname "$POSTGRES_DB" ;;
@@ -89,7 +94,7 @@ if [ "$1" = postgres ]; then
 		chown postgres:postgres /var/run/postgresql
 		chmod 700 "$PGDATA"
 		chmod 2777 /var/run/postgresql
-		HOME=/var/lib/postgresql exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+		HOME=/var/lib/postgresql exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 	fi
 	if [ ! -s "$PGDATA/PG_VERSION" ]; then
 		init_database
