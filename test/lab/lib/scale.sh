@@ -42,13 +42,29 @@ ensure_scale() {
   existing="$(existing_containers)"
   n=$((10#$n))
   for ((i = 1; i <= n; i++)); do want+=("$(scale_name "$i")"); done
-  for s in $(scale_stacks); do
-    in_list "$s" "${want[@]}" || { log "removing scale stack $s"; remove_scale_stack "$s"; }
-  done
-  local made=0
+  local extra=()
+  for s in $(scale_stacks); do in_list "$s" "${want[@]}" || extra+=("$s"); done
+  if ((${#extra[@]})); then
+    log "removing ${#extra[@]} scale stack(s): ${extra[0]}…${extra[-1]}"
+    remove_containers "${extra[@]/%/-app-1}"
+    remove_volumes "${extra[@]/%/_data}"
+    for s in "${extra[@]}"; do rm -rf "$(stack_dir "$s")" "$STATE/seeded/$s"; done
+  fi
+  local todo=() pids=() j failed=0
   for s in "${want[@]}"; do
-    if [[ -f "$STATE/seeded/$s" ]] && grep -qx -- "$s-app-1" <<<"$existing"; then continue; fi
-    create_scale_stack "$s"; made=$((made + 1))
+    [[ -f "$STATE/seeded/$s" ]] && grep -qx -- "$s-app-1" <<<"$existing" || todo+=("$s")
   done
-  ((made == 0)) || log "created $made scale stack(s) in $(elapsed "$t0") s"
+  ((${#todo[@]})) || return 0
+  log "creating ${#todo[@]} scale stack(s)…"
+  # Eight at a time: each is a handful of docker calls, mostly latency.
+  for ((j = 0; j < ${#todo[@]}; j++)); do
+    ( create_scale_stack "${todo[$j]}" ) >>"$STATE/logs/seed-scale.log" 2>&1 &
+    pids+=($!)
+    if ((${#pids[@]} == 8 || j == ${#todo[@]} - 1)); then
+      for i in "${pids[@]}"; do wait "$i" || failed=1; done
+      pids=()
+    fi
+  done
+  ((failed == 0)) || die "creating scale stacks failed (log: $STATE/logs/seed-scale.log)"
+  log "created ${#todo[@]} scale stack(s) in $(elapsed "$t0") s"
 }
