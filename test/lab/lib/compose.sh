@@ -49,6 +49,7 @@ install_compose_file() {
   local dir; dir="$(stack_dir "$1")"
   mkdir -p "$dir"
   install -m 0644 "$LAB_DIR/stacks/${2:-$1}/docker-compose.yml" "$dir/docker-compose.yml"
+  touch -d "@$SEED_EPOCH" "$dir/docker-compose.yml"
 }
 
 # write_env STACK "KEY=value"…: the stack's .env (secrets; 0600 like a careful operator's).
@@ -58,6 +59,7 @@ write_env() {
   { printf '# Lab fixture secrets (fake, deterministic). Read by docker compose.\n'
     printf '%s\n' "$@"; } >"$dir/.env"
   chmod 600 "$dir/.env"
+  touch -d "@$SEED_EPOCH" "$dir/.env"
 }
 
 # env_get STACK KEY: a value back from the stack's .env.

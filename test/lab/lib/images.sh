@@ -15,7 +15,7 @@ STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # A recipe sets: BUILD (mmdebstrap|busybox), MM_ARGS, FILES ("src-under-images/:/abs/dest"),
 # CHANGES (docker import --change lines), TAGS, SECS (rough first-build time for the log).
 recipe_postgres() {
-  BUILD=mmdebstrap SECS=40
+  BUILD=mmdebstrap SECS=70
   # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument, expanded by its shell
   MM_ARGS=(--variant=apt --include=postgresql-15 "${DPKG_SLIM[@]}"
     --essential-hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/lab.conf"'
@@ -27,7 +27,7 @@ recipe_postgres() {
   TAGS=("$IMG_POSTGRES")
 }
 recipe_mariadb() {
-  BUILD=mmdebstrap SECS=40
+  BUILD=mmdebstrap SECS=70
   # shellcheck disable=SC2016
   MM_ARGS=(--variant=apt --include=mariadb-server,mariadb-client "${DPKG_SLIM[@]}"
     --customize-hook='rm -rf "$1"/var/lib/mysql/*; mkdir -p "$1/docker-entrypoint-initdb.d"')
@@ -37,7 +37,7 @@ recipe_mariadb() {
   TAGS=("$IMG_MARIADB" lifeboat-lab/mariadb:10.11)
 }
 recipe_app() {
-  BUILD=mmdebstrap SECS=25
+  BUILD=mmdebstrap SECS=50
   MM_ARGS=(--variant=minbase --include=sqlite3 "${DPKG_SLIM[@]}")
   FILES=("common/lab-idle:/usr/local/bin/lab-idle")
   CHANGES=("ENV PATH=$STD_PATH" 'ENV LANG=C.UTF-8' 'CMD ["/usr/local/bin/lab-idle"]')
