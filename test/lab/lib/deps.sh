@@ -22,12 +22,14 @@ ensure_packages() {
   logged "$logf" apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+DOCKER_PIDFILE=/var/run/docker.pid   # written by dockerd itself
+
 docker_up() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 ensure_dockerd() {
   docker_up && return 0
-  if [[ -S /var/run/docker.sock ]] && [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-    die "a dockerd (pid $(cat /var/run/docker.pid)) is running but does not answer on /var/run/docker.sock; fix or stop it first"
+  if [[ -S /var/run/docker.sock ]] && [[ -s "$DOCKER_PIDFILE" ]] && kill -0 "$(cat "$DOCKER_PIDFILE")" 2>/dev/null; then
+    die "a dockerd (pid $(cat "$DOCKER_PIDFILE")) is running but does not answer on /var/run/docker.sock; fix or stop it first"
   fi
   command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed?"
   log "starting dockerd (--bridge=none, no iptables), log: $STATE/logs/dockerd.log"
@@ -46,7 +48,7 @@ ensure_dockerd() {
     sleep 0.3
   done
   # dockerd writes its own pid file; prefer it (it is the daemon, whatever wrapped it).
-  [[ -s /var/run/docker.pid ]] && cp /var/run/docker.pid "$STATE/dockerd.pid"
+  [[ -s "$DOCKER_PIDFILE" ]] && cp "$DOCKER_PIDFILE" "$STATE/dockerd.pid"
   log "dockerd is up"
 }
 
