@@ -55,7 +55,8 @@ ensure_dockerd() {
 stop_dockerd_if_ours() {
   [[ -f "$STATE/dockerd.started-by-lab" ]] || return 0
   local pid; pid="$(cat "$STATE/dockerd.pid" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+  # Only a live process that is a dockerd (a stale pid may have been reused since).
+  if [[ -n "$pid" ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]]; then
     log "stopping dockerd (pid $pid, started by the lab)"
     kill "$pid"
     local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
