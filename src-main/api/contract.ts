@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { coreEvents, coreRequests } from './core-contract';
 import { jobEvents, jobRequests } from './jobs-contract';
+import { hostsRequests } from './hosts-contract';
+import { discoveryRequests } from './discovery-contract';
 
 /**
  * The one contract: every request and event of the engine. Domains define their tables in
@@ -9,6 +11,8 @@ import { jobEvents, jobRequests } from './jobs-contract';
 export const requests = {
   ...coreRequests,
   ...jobRequests,
+  ...hostsRequests,
+  ...discoveryRequests,
 };
 
 /** Every event the engine emits, by name. */

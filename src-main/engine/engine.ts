@@ -12,6 +12,9 @@ import { LifeboatError } from '../api/errors';
 import { JobRunner } from '../jobs/job-runner';
 import { coreHandlers } from './core-handlers';
 import { jobHandlers } from './job-handlers';
+import { HostService } from '../hosts/host-service';
+import { hostsHandlers } from './hosts-handlers';
+import { discoveryHandlers } from './discovery-handlers';
 import type { CallContext, HandlerTable } from './handlers';
 import { resolveHome } from './paths';
 
@@ -36,9 +39,12 @@ export class Engine {
   readonly home: string;
   /** Owns all long work; doors see it through jobList/jobCancel and job events. */
   readonly jobs: JobRunner;
+  /** Known hosts, host keys and connections (hosts.json and known_hosts under home). */
+  readonly hosts: HostService;
 
   constructor(options: EngineOptions) {
     this.home = options.home ?? resolveHome();
+    this.hosts = new HostService({ home: this.home });
     this.jobs = new JobRunner({
       state: (job) => this.emit('jobState', job),
       progress: (progress) => this.emit('jobProgress', progress),
@@ -47,6 +53,8 @@ export class Engine {
     this.handlers = {
       ...coreHandlers({ door: options.door, home: this.home }),
       ...jobHandlers(this.jobs),
+      ...hostsHandlers(this.hosts),
+      ...discoveryHandlers(this.hosts),
     };
     this.bus.setMaxListeners(100);
   }

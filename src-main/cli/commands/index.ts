@@ -1,6 +1,8 @@
 import type { CliCommand } from '../command';
 import { appCommands } from './app-commands';
 import { coreCommands } from './core-commands';
+import { discoveryCommands } from './discovery-commands';
+import { hostCommands } from './host-commands';
 
 /** Every CLI command; each domain contributes its own list. */
-export const allCommands: CliCommand[] = [...coreCommands, ...appCommands];
+export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands];
