@@ -37,6 +37,7 @@ cmd_up() {
       *) die "unknown option for up: $1" ;;
     esac
   done
+  [[ -z "$scale" || "$scale" =~ ^[0-9]{1,2}$ ]] || die "--scale wants a number from 0 to 99, got '$scale'"
   local t0; t0="$(now)"
   [[ $EUID -eq 0 ]] || die "the lab must run as root (it installs packages, starts dockerd and sshd)"
   take_lock
