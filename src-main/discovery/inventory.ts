@@ -147,7 +147,7 @@ export function buildStacks(facts: DiscoveryFacts): Stack[] {
       const certs = facts.certs?.get(m.source) ?? [];
       if (certs.length > 0) {
         const existing = drafts.find((d) => d.stack === ref.name && d.kind === 'secrets' && d.name === 'certs');
-        const files = [...(existing?.rest.files ?? []), ...certs.map((f) => f.path)];
+        const files = [...(existing?.rest.files ?? []), ...certs.map((f) => f.path)].sort();
         const bytes = (existing?.rest.sizeBytes ?? 0) + sumSizes(certs);
         if (existing) Object.assign(existing.rest, { files, sizeBytes: bytes });
         else drafts.push({ stack: ref.name, kind: 'secrets', name: 'certs', rest: { files, sizeBytes: bytes, notes: ['certificates and private keys found in bind mounts'] }, secret: true });
