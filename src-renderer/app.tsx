@@ -1,4 +1,5 @@
 import { Sidebar } from './components/sidebar';
+import { HostsPage } from './pages/hosts-page';
 import { OverviewPage } from './pages/overview-page';
 import { PlaceholderPage } from './pages/placeholder-page';
 import { useEngineStore } from './store/engine-store';
@@ -10,7 +11,7 @@ function CurrentPage() {
     case 'overview':
       return <OverviewPage />;
     case 'hosts':
-      return <PlaceholderPage title="Hosts" text="Servers Lifeboat connects to over SSH or the Docker API." />;
+      return <HostsPage />;
     case 'backups':
       return <PlaceholderPage title="Backups" text="What to save, when, and how long to keep it." />;
     case 'snapshots':

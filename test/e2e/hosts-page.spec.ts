@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { type ServedApp, serveApp } from './serve-fixture';
+
+interface Lab { ssh: { host: string; port: number; user: string; identityFile: string; hostKeyFingerprint: string } }
+
+function lab(): Lab | undefined {
+  try {
+    return JSON.parse(execFileSync('bash', [join(__dirname, '..', 'lab', 'lab.sh'), 'info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Lab;
+  } catch {
+    return undefined;
+  }
+}
+
+const info = lab();
+let app: ServedApp;
+test.beforeAll(async () => {
+  // An empty user home: the page must not lean on the real ~/.ssh.
+  if (info) app = await serveApp({ HOME: mkdtempSync(join(tmpdir(), 'lifeboat-e2e-user-')) });
+});
+test.afterAll(async () => app?.stop());
+
+test('add a host by confirming its key fingerprint, then see its inventory', async ({ page }) => {
+  test.skip(!info, 'the test lab is not up (npm run lab:up)');
+  if (!info) return;
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(app.url);
+  await page.getByRole('button', { name: 'Hosts', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Hosts' })).toBeVisible();
+  await page.getByTestId('add-host').click();
+  await page.getByTestId('host-name').fill('lab');
+  await page.getByTestId('host-url').fill(`ssh://${info.ssh.user}@${info.ssh.host}:${info.ssh.port}`);
+  await page.getByTestId('host-identity').fill(info.ssh.identityFile);
+  await page.getByTestId('add-host-submit').click();
+  await expect(page.getByTestId('fingerprint')).toHaveText(info.ssh.hostKeyFingerprint);
+  await page.screenshot({ path: 'test-results/screenshots/hosts-add-key.png', fullPage: true });
+  await page.getByTestId('accept-key').click();
+  await expect(page.getByTestId('add-host-submit')).toHaveText('Add host');
+  await page.getByTestId('add-host-submit').click();
+  await expect(page.getByTestId('hosts-table')).toContainText('lab');
+  await expect(page.getByTestId('hosts-table')).toContainText('docker via stream-local');
+  await page.getByTestId('discover-lab').click();
+  const tree = page.getByTestId('discovery-tree');
+  await expect(tree).toBeVisible({ timeout: 30_000 });
+  await expect(tree).toContainText('wiki/postgres:wiki');
+  await expect(tree).toContainText('notes/sqlite:notes_data/notes.sqlite');
+  await expect(tree).toContainText('covered by dump');
+  await page.screenshot({ path: 'test-results/screenshots/hosts-discovery.png', fullPage: true });
+  expect(errors).toEqual([]);
+});
