@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { posix } from 'node:path';
 import type Docker from 'dockerode';
@@ -9,7 +10,7 @@ import { postgresListScript, mysqlListScript, listingError, parseDatabaseList } 
 import { containerExec } from './docker-exec';
 import type { ContainerInspect, VolumeInspect } from './docker-types';
 import { type DatabaseListing, type DiscoveryFacts, type FoundFile, buildStacks } from './inventory';
-import { certScanScript, composeEnvFiles, duScript, fileSizesScript, parseFileContents, parseSizedPaths, parseSqliteHeads, readFilesScript, sqliteScanScript } from './remote-scans';
+import { type ScanName, combinedScanArgs, combinedScanScript, composeEnvFiles, fileSizesScript, parseFileContents, parseSizedPaths, parseSqliteHeads, processesByContainer, psScript, splitSections, sqliteScanScript } from './remote-scans';
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -41,6 +42,8 @@ export async function discoverHost(
   const warnings: string[] = [...conn.host.warnings.filter((w) => w.startsWith('WARNING'))];
   options.onPhase?.('inspect', 'Reading containers and volumes');
   const abortable = signal ? { abortSignal: signal } : {};
+  // The host's process table (one `ps` over SSH) tells which containers run a database server.
+  const psOut = conn.exec ? conn.exec(psScript, { timeoutMs: 15_000, ...(signal ? { signal } : {}) }).then((r) => r.stdout, () => Buffer.alloc(0)) : Promise.resolve(Buffer.alloc(0));
   const [version, list, volumeList] = await Promise.all([
     docker.version(abortable as never) as unknown as Promise<{ Version?: string; ApiVersion?: string; Os?: string; Arch?: string }>,
     docker.listContainers({ all: true, ...abortable } as never) as unknown as Promise<{ Id: string }[]>,
@@ -48,17 +51,8 @@ export async function discoverHost(
   ]);
   const containers = (await mapLimit(list, 8, (c) => docker.getContainer(c.Id).inspect(abortable as never) as unknown as Promise<ContainerInspect>));
   const volumes = volumeList.Volumes ?? [];
-  const processes = new Map<string, string[]>();
-  const unclassified = containers.filter((c) => c.State?.Running && !databaseKind(c));
-  await mapLimit(unclassified, 8, async (c) => {
-    try {
-      const top = (await docker.getContainer(c.Id).top()) as { Titles?: string[]; Processes?: string[][] };
-      const col = (top.Titles ?? []).findIndex((t) => t === 'CMD' || t === 'COMMAND');
-      processes.set(c.Id, (top.Processes ?? []).map((p) => p[col >= 0 ? col : p.length - 1] ?? ''));
-    } catch {
-      /* a container that stops meanwhile simply has no processes */
-    }
-  });
+  const initPids = new Map(containers.filter((c) => c.State?.Running && c.State.Pid).map((c) => [c.Id, c.State?.Pid ?? 0] as const));
+  const processes = processesByContainer((await psOut).toString('utf8'), initPids);
 
   options.onPhase?.('databases', 'Asking database servers for their databases');
   const dbs = containers.map((c) => ({ c, kind: databaseKind(c, processes.get(c.Id)) })).filter((d) => d.kind && d.c.State?.Running);
@@ -132,44 +126,38 @@ async function gatherFiles(conn: HostConnection, containers: readonly ContainerI
   if (run) {
     work.push(
       (async () => {
-        const composeFiles = [...stacks.values()].flatMap((s) => s.configFiles);
-        const texts = parseFileContents(await run(readFilesScript, composeFiles, sudo));
+        // One exec for all host scans (each SSH exec costs a session setup on the server), then
+        // one more for the sizes of the files that the first pass pointed at.
+        const names: ScanName[] = access === 'none' ? ['compose', 'certs'] : ['compose', 'certs', 'du', 'sqlite'];
+        const composeFiles = [...new Set([...stacks.values()].flatMap((s) => s.configFiles))];
+        const groups = [composeFiles, binds, [...volumes.map((v) => v.Mountpoint), ...binds], scanVolumes.map((v) => v.Mountpoint)];
+        const nonce = `lifeboat-${randomBytes(12).toString('hex')}`;
+        const sections = splitSections(await run(combinedScanScript(names), combinedScanArgs(nonce, groups.slice(0, names.length)), sudo), nonce);
+        const texts = parseFileContents(sections.get('compose') ?? Buffer.alloc(0));
         const candidates = new Map<string, string[]>();
         for (const s of stacks.values()) {
           const list = [...s.configFiles, ...(s.workingDir ? [posix.join(s.workingDir, '.env')] : [])];
           for (const f of s.configFiles) list.push(...composeEnvFiles(texts.get(f) ?? '', f));
           candidates.set(s.name, [...new Set(list)]);
         }
-        const found = parseSizedPaths(await run(fileSizesScript, [...new Set([...candidates.values()].flat())], sudo));
-        for (const [name, list] of candidates) stackFiles.set(name, found.filter((f) => list.includes(f.path)));
-      })(),
-      (async () => {
-        const found = parseSizedPaths(await run(certScanScript, binds, sudo));
-        for (const f of found) {
+        for (const f of parseSizedPaths(sections.get('certs') ?? Buffer.alloc(0))) {
           const bind = binds.filter((b) => f.path === b || f.path.startsWith(`${b}/`)).sort((a, b) => b.length - a.length)[0];
           if (bind) certs.set(bind, [...(certs.get(bind) ?? []), f]);
         }
+        for (const f of parseSizedPaths(sections.get('du') ?? Buffer.alloc(0))) {
+          const v = volumes.find((x) => x.Mountpoint === f.path);
+          sizes.set(v ? `volume:${v.Name}` : `bind:${f.path}`, f.sizeBytes);
+        }
+        const heads = parseSqliteHeads(sections.get('sqlite') ?? Buffer.alloc(0));
+        const wanted = [...new Set([...[...candidates.values()].flat(), ...heads])];
+        const found = parseSizedPaths(await run(fileSizesScript, wanted, sudo));
+        for (const [name, list] of candidates) stackFiles.set(name, found.filter((f) => list.includes(f.path)));
+        for (const f of found.filter((x) => heads.includes(x.path))) {
+          const v = scanVolumes.find((x) => f.path.startsWith(`${x.Mountpoint}/`));
+          if (v) sqlite.set(v.Name, [...(sqlite.get(v.Name) ?? []), { path: f.path.slice(v.Mountpoint.length + 1), sizeBytes: f.sizeBytes }]);
+        }
       })(),
     );
-    if (access !== 'none') {
-      work.push(
-        (async () => {
-          const paths = [...volumes.map((v) => v.Mountpoint), ...binds];
-          for (const f of parseSizedPaths(await run(duScript, paths, sudo))) {
-            const v = volumes.find((x) => x.Mountpoint === f.path);
-            sizes.set(v ? `volume:${v.Name}` : `bind:${f.path}`, f.sizeBytes);
-          }
-        })(),
-        (async () => {
-          const heads = parseSqliteHeads(await run(sqliteScanScript, scanVolumes.map((v) => v.Mountpoint), sudo));
-          const withSizes = heads.length > 0 ? parseSizedPaths(await run(fileSizesScript, heads, sudo)) : [];
-          for (const f of withSizes) {
-            const v = scanVolumes.find((x) => f.path.startsWith(`${x.Mountpoint}/`));
-            if (v) sqlite.set(v.Name, [...(sqlite.get(v.Name) ?? []), { path: f.path.slice(v.Mountpoint.length + 1), sizeBytes: f.sizeBytes }]);
-          }
-        })(),
-      );
-    }
   }
   if (access === 'none') work.push(viaContainers(conn.docker, containers, scanVolumes, sqlite, sizes, warnings, signal));
   const results = await Promise.allSettled(work);

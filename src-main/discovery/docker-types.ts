@@ -2,7 +2,7 @@
 export interface ContainerInspect {
   readonly Id: string;
   readonly Name: string;
-  readonly State?: { readonly Status?: string; readonly Running?: boolean };
+  readonly State?: { readonly Status?: string; readonly Running?: boolean; readonly Pid?: number };
   readonly Config?: {
     readonly Image?: string;
     readonly Env?: readonly string[] | null;

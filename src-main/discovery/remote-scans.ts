@@ -115,3 +115,81 @@ export function composeEnvFiles(text: string, composeFile: string): string[] {
   }
   return [...new Set(files.filter((f) => !f.includes('${')).map((f) => posix.resolve(dir, f)))];
 }
+
+/** Scans that run together in one remote shell (one SSH exec instead of four). */
+export const combinedScans = { compose: readFilesScript, certs: certScanScript, du: duScript, sqlite: sqliteScanScript } as const;
+export type ScanName = keyof typeof combinedScans;
+
+/**
+ * One script running several scans, each on its own group of arguments. Arguments are
+ * `NONCE group0… NONCE group1… …`; a group's members are passed to its function by position
+ * (`"${7}"`), so eval only ever sees digits and never a server-supplied name. Each section of
+ * the output starts with `\n<NONCE>:<name>\n`; the nonce is random per run, so no file content
+ * can forge a section boundary.
+ */
+export function combinedScanScript(names: readonly ScanName[]): string {
+  const lines = [
+    'sep="$1"; shift',
+    'grp() { n=$1; shift; i=0; k=0; G=""; for a in "$@"; do k=$((k+1)); if [ "$a" = "$sep" ]; then i=$((i+1)); elif [ "$i" -eq "$n" ]; then G="$G \\"\\${$k}\\""; fi; done; }',
+  ];
+  names.forEach((name, index) => {
+    lines.push(`scan_${name}() {\n${combinedScans[name]}\n}`);
+    lines.push(`printf '\\n%s:%s\\n' "$sep" ${name}; grp ${index} "$@"; if [ -n "$G" ]; then eval "scan_${name} $G"; fi`);
+  });
+  lines.push('true');
+  return lines.join('\n');
+}
+
+/** The argv tail for `combinedScanScript`: nonce, then each group preceded by the nonce. */
+export function combinedScanArgs(nonce: string, groups: readonly (readonly string[])[]): string[] {
+  return [nonce, ...groups.flatMap((g, i) => (i === 0 ? [...g] : [nonce, ...g]))];
+}
+
+/** Splits combined output into sections by name. */
+export function splitSections(out: Buffer, nonce: string): Map<string, Buffer> {
+  const sections = new Map<string, Buffer>();
+  const marker = Buffer.from(`\n${nonce}:`);
+  let at = out.indexOf(marker);
+  while (at >= 0) {
+    const nameEnd = out.indexOf(0x0a, at + marker.length);
+    if (nameEnd < 0) break;
+    const name = out.subarray(at + marker.length, nameEnd).toString('latin1');
+    const next = out.indexOf(marker, nameEnd + 1);
+    sections.set(name, out.subarray(nameEnd + 1, next < 0 ? out.length : next));
+    at = next;
+  }
+  return sections;
+}
+
+/** Every process on the host with its parent (procps and busybox both print this). */
+export const psScript = 'ps -e -o pid= -o ppid= -o comm= 2>/dev/null || ps -o pid= -o ppid= -o comm= 2>/dev/null; true';
+
+/**
+ * Process names per container: each container's init PID (State.Pid) and all its
+ * descendants in the host's process table, in one `ps` instead of a `docker top` per container.
+ */
+export function processesByContainer(psOut: string, initPids: ReadonlyMap<string, number>): Map<string, string[]> {
+  const children = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const line of psOut.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const ppid = Number(m[2]);
+    names.set(pid, (m[3] ?? '').trim());
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out = new Map<string, string[]>();
+  for (const [id, root] of initPids) {
+    if (!names.has(root)) continue;
+    const seen: string[] = [];
+    const stack = [root];
+    while (stack.length > 0 && seen.length < 500) {
+      const pid = stack.pop() as number;
+      seen.push(names.get(pid) ?? '');
+      stack.push(...(children.get(pid) ?? []));
+    }
+    out.set(id, seen);
+  }
+  return out;
+}

@@ -153,7 +153,11 @@ function connectHop(
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) return onAbort();
     let index = 0;
-    client.on('ready', () => finish());
+    client.on('ready', () => {
+      // Small request/response exchanges (Docker API calls) otherwise wait on Nagle + delayed ACK.
+      client.setNoDelay(true);
+      finish();
+    });
     client.on('error', (err: Error & { level?: string }) => {
       if (refused) return finish(hostKeyError(refused, { ...(options.hostName ? { hostName: options.hostName } : {}), ownFile: options.keys.ownFile }));
       finish(mapError(err, hop, timeoutMs, tried));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDatabaseList } from '../../../src-main/discovery/database-listing';
-import { certScanScript, composeEnvFiles, fileSizesScript, parseFileContents, parseSizedPaths, parseSqliteHeads, readFilesScript, sqliteScanScript } from '../../../src-main/discovery/remote-scans';
+import { certScanScript, combinedScanArgs, combinedScanScript, composeEnvFiles, fileSizesScript, parseFileContents, parseSizedPaths, parseSqliteHeads, processesByContainer, psScript, readFilesScript, splitSections, sqliteScanScript } from '../../../src-main/discovery/remote-scans';
 import { parseProbeOutput, probeNotes } from '../../../src-main/hosts/probe';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-scan-'));
@@ -49,6 +49,42 @@ describe('remote scan scripts (run locally with the real tools)', () => {
     writeFileSync(f, 'services: {}\n');
     const texts = parseFileContents(run(readFilesScript, [f, join(dir, 'missing.yml')]));
     expect([...texts.entries()]).toEqual([[f, 'services: {}\n']]);
+  });
+});
+
+describe('combined scan', () => {
+  it('runs several scans in one shell, each on its own argument group, sections intact', () => {
+    const bind = join(dir, 'cbind');
+    mkdirSync(join(bind, "x $(touch pwned2) '"), { recursive: true });
+    writeFileSync(join(bind, "x $(touch pwned2) '", 'k.pem'), 'pem');
+    const compose = join(dir, 'c.yml');
+    writeFileSync(compose, `env_file: .env\nfake: "\nlifeboat-guess:du\n"\n`);
+    const nonce = 'lifeboat-0123456789abcdef';
+    const out = run(combinedScanScript(['compose', 'certs', 'du', 'sqlite']), combinedScanArgs(nonce, [[compose, join(dir, 'none.yml')], [bind], [bind, join(dir, 'vol')], [join(dir, 'vol')]]));
+    const sections = splitSections(out, nonce);
+    expect([...sections.keys()]).toEqual(['compose', 'certs', 'du', 'sqlite']);
+    expect(parseFileContents(sections.get('compose') as Buffer).get(compose)).toContain('lifeboat-guess:du');
+    expect(parseSizedPaths(sections.get('certs') as Buffer).map((f) => f.path)).toEqual([join(bind, "x $(touch pwned2) '", 'k.pem')]);
+    expect(parseSizedPaths(sections.get('du') as Buffer).map((f) => f.path)).toEqual([bind, join(dir, 'vol')]);
+    expect(parseSqliteHeads(sections.get('sqlite') as Buffer)).toHaveLength(1);
+    expect(() => execFileSync('test', ['-e', join(process.cwd(), 'pwned2')])).toThrow();
+  });
+
+  it('an empty group runs nothing', () => {
+    const nonce = 'lifeboat-feedfacefeedface';
+    const sections = splitSections(run(combinedScanScript(['compose', 'certs']), combinedScanArgs(nonce, [[], []])), nonce);
+    expect(sections.get('compose')?.length).toBe(0);
+    expect(sections.get('certs')?.length).toBe(0);
+  });
+
+  it('maps the host process table to containers by init pid', () => {
+    const ps = execFileSync('sh', ['-c', psScript], { encoding: 'utf8' });
+    const mine = processesByContainer(ps, new Map([['self', process.pid]]));
+    expect(mine.get('self')?.[0]).toMatch(/node|vitest/);
+    const fake = processesByContainer('  10     1 tini\n  11    10 postgres\n  12    11 postgres\n  20     1 nginx\n', new Map([['db', 10], ['web', 20], ['gone', 99]]));
+    expect(fake.get('db')).toEqual(['tini', 'postgres', 'postgres']);
+    expect(fake.get('web')).toEqual(['nginx']);
+    expect(fake.has('gone')).toBe(false);
   });
 });
 
