@@ -34,8 +34,9 @@ ensure_dockerd() {
   command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed?"
   log "starting dockerd (--bridge=none, no iptables), log: $STATE/logs/dockerd.log"
   # setsid + nohup: the daemon must outlive this script and the npm process around it.
+  # 9>&- : the daemon must not inherit the lab lock, or it would hold it for its lifetime.
   setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
-    >>"$STATE/logs/dockerd.log" 2>&1 </dev/null &
+    >>"$STATE/logs/dockerd.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/dockerd.pid"
   touch "$STATE/dockerd.started-by-lab"
   local end=$(( $(date +%s) + 60 ))

@@ -194,5 +194,10 @@ start_stopped_lab_containers() {
     log "starting ${#want[@]} stopped lab container(s)"
     docker start "${want[@]}" >/dev/null
   fi
-  for c in "${want[@]}"; do wait_db "$c"; done
+  # Databases may still be starting even when their containers run (dockerd restarted them).
+  for g in "${SEED_GROUPS[@]}"; do
+    for c in $(group_containers "$g"); do
+      [[ "$c" == "$STOPPED_CONTAINER" ]] || wait_db "$c"
+    done
+  done
 }

@@ -91,7 +91,7 @@ ensure_sshd() {
   mv "$SSHD_CONFIG.new" "$SSHD_CONFIG"
   /usr/sbin/sshd -t -f "$SSHD_CONFIG" || die "sshd rejected $SSHD_CONFIG (see above)"
   log "starting sshd on 127.0.0.1:$SSH_PORT (log: $STATE/logs/sshd.log)"
-  /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$STATE/logs/sshd.log" \
+  /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$STATE/logs/sshd.log" 9>&- \
     || die "sshd failed to start; is port $SSH_PORT taken? (set LIFEBOAT_LAB_SSH_PORT) see $STATE/logs/sshd.log"
   wait_for 10 "sshd pid file $SSHD_PID" sshd_running
   wait_for 10 "ssh login as root on 127.0.0.1:$SSH_PORT" \
