@@ -24,8 +24,11 @@ function socketShim(stream: Duplex): Duplex {
  * key; its own `ssh` protocol (which would open a second, unverified connection) is never used.
  */
 class DialAgent extends Agent {
-  constructor(private readonly dial: DockerDial) {
-    super({ keepAlive: false, maxSockets: 16 });
+  constructor(
+    private readonly dial: DockerDial,
+    keepAlive: boolean,
+  ) {
+    super(keepAlive ? { keepAlive: true, maxSockets: 8, maxFreeSockets: 8 } : { keepAlive: false, maxSockets: 16 });
   }
 
   override createConnection(_options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex {
@@ -37,9 +40,13 @@ class DialAgent extends Agent {
   }
 }
 
-/** A dockerode client over any dialer; `timeoutMs` bounds every API call. */
-export function dockerOverDial(dial: DockerDial, timeoutMs = 30_000): Docker {
-  return new Docker({ protocol: 'http', host: 'docker.invalid', port: 2375, agent: new DialAgent(dial), timeout: timeoutMs } as Docker.DockerOptions);
+/**
+ * A dockerode client over any dialer; `timeoutMs` bounds every API call. `keepAlive` reuses
+ * streams that are costly to open (an exec of `docker system dial-stdio` per stream); a
+ * stream-local channel is cheap and is opened per request.
+ */
+export function dockerOverDial(dial: DockerDial, timeoutMs = 30_000, keepAlive = false): Docker {
+  return new Docker({ protocol: 'http', host: 'docker.invalid', port: 2375, agent: new DialAgent(dial, keepAlive), timeout: timeoutMs } as Docker.DockerOptions);
 }
 
 /** Dials the server's Docker socket with OpenSSH's stream-local forwarding (direct-streamlocal@openssh.com). */

@@ -98,7 +98,7 @@ export async function reachDocker(
   ways.sort(([a], [b]) => (a === remembered ? -1 : b === remembered ? 1 : 0));
   for (const [access, dial] of ways) {
     const ok = await pingWith(dial, signal);
-    if (ok) return { access, docker: dockerOverDial(dial), version: ok.version };
+    if (ok) return { access, docker: dockerOverDial(dial, 30_000, access !== 'stream-local'), version: ok.version };
   }
   return { access: 'none' };
 }

@@ -1,4 +1,5 @@
 import type { BenchSuite } from './bench-kit';
+import { discoveryBench } from './discovery-bench';
 
 /** Every benchmark suite; each domain appends its own. */
-export const suites: BenchSuite[] = [];
+export const suites: BenchSuite[] = [discoveryBench];

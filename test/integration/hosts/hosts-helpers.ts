@@ -66,12 +66,12 @@ export function startAgent(dir: string): { socket: string; stop(): void } {
  * A second sshd on 127.0.0.1 with its own, different host key: the impostor. Its log (DEBUG)
  * shows whether any authentication request reached it.
  */
-export async function startImpostorSshd(dir: string): Promise<{ port: number; log(): string; proc: ChildProcess; stop(): void }> {
+export async function startImpostorSshd(dir: string, extraConfig: readonly string[] = []): Promise<{ port: number; log(): string; proc: ChildProcess; stop(): void }> {
   const port = await freePort();
-  const key = join(dir, 'impostor_host_key');
+  const key = join(dir, `impostor_host_key_${port}`);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  const config = join(dir, 'impostor_sshd_config');
-  writeFileSync(config, [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${key}`, `PidFile ${join(dir, 'impostor.pid')}`, 'PasswordAuthentication yes', 'PubkeyAuthentication yes', 'UsePAM no', 'StrictModes no', 'LogLevel DEBUG1', ''].join('\n'));
+  const config = join(dir, `impostor_sshd_config_${port}`);
+  writeFileSync(config, [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${key}`, `PidFile ${join(dir, `impostor_${port}.pid`)}`, 'PasswordAuthentication yes', 'PubkeyAuthentication yes', 'UsePAM no', 'StrictModes no', 'LogLevel DEBUG1', ...extraConfig, ''].join('\n'));
   const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const chunks: Buffer[] = [];
   proc.stderr?.on('data', (c: Buffer) => chunks.push(c));
