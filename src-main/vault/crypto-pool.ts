@@ -1,0 +1,234 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { LifeboatError } from '../api/errors';
+import { DATA_QUALITY, META_QUALITY, encodeChunk, sampleEntropy } from './compress';
+import { blobAd, blobIdOf, blobNonce, seal } from './crypto';
+import { BlobType } from './format';
+
+/** Order-0 entropy above which a chunk is stored without a compression attempt. */
+export const ENTROPY_LIMIT = 7.2;
+
+/** A chunk's keyed id and whether compressing it is worth a try. */
+export interface Hashed {
+  readonly id: Buffer;
+  readonly compressible: boolean;
+}
+
+/** What sealing needs besides the bytes: where the blob goes and how it is bound. */
+export interface SealJob {
+  readonly type: number;
+  readonly id: Buffer;
+  /** The pack's subkey and this blob's counter in it. */
+  readonly key: Buffer;
+  readonly counter: number;
+  readonly compressible: boolean;
+}
+
+/** A sealed blob: ciphertext pieces (ending with the tag) and the method byte used. */
+export interface Sealed {
+  readonly method: number;
+  readonly pieces: Buffer[];
+}
+
+/**
+ * Hashing, compression and encryption of chunks that live in shared segment buffers. The
+ * worker version runs them on other cores while the main thread keeps chunking; the inline
+ * version (no workers) runs them here. Both produce identical bytes.
+ */
+export interface ChunkCrypto {
+  hash(seg: number, off: number, len: number): Promise<Hashed>;
+  seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed>;
+  close(): Promise<void>;
+}
+
+/** Runs in each worker thread; self-contained (it is shipped as source text). */
+function workerMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports -- the worker is eval'd source; require is its only import */
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const data = workerData as { segments: SharedArrayBuffer[]; idKey: Uint8Array; entropyLimit: number; dataQuality: number; metaQuality: number };
+  const segs = data.segments.map((s) => Buffer.from(s));
+  const idKey = Buffer.from(data.idKey);
+  const counts = new Uint32Array(256);
+  const entropy = (b: Buffer): number => {
+    counts.fill(0);
+    const n = b.length;
+    const S = 16384;
+    const take = (from: number, to: number) => {
+      for (let i = from; i < to; i++) (counts[b[i] as number] as number)++;
+    };
+    let total = n;
+    if (n <= 3 * S) take(0, n);
+    else {
+      const mid = (n >>> 1) - (S >>> 1);
+      take(0, S);
+      take(mid, mid + S);
+      take(n - S, n);
+      total = 3 * S;
+    }
+    let h = 0;
+    for (let i = 0; i < 256; i++) {
+      const c = counts[i] as number;
+      if (c > 0) h -= (c / total) * Math.log2(c / total);
+    }
+    return h;
+  };
+  const port = parentPort as NonNullable<typeof parentPort>;
+  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean }) => {
+    try {
+      const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
+      if (m.op === 'hash') {
+        const id = nodeCrypto.createHmac('sha256', idKey).update(chunk).digest();
+        port.postMessage({ seq: m.seq, id, compressible: chunk.length >= 128 && entropy(chunk) <= data.entropyLimit });
+        return;
+      }
+      let method = 0;
+      let payload: Buffer = chunk;
+      if (m.compressible) {
+        const packed = zlib.brotliCompressSync(chunk, {
+          chunkSize: Math.max(65536, chunk.length),
+          params: {
+            [zlib.constants.BROTLI_PARAM_QUALITY]: m.type === 1 ? data.metaQuality : data.dataQuality,
+            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: chunk.length,
+            [zlib.constants.BROTLI_PARAM_LGWIN]: 20,
+          },
+        });
+        if (packed.length <= chunk.length * 0.97) {
+          method = 1;
+          payload = packed;
+        }
+      }
+      const nonce = Buffer.alloc(12);
+      nonce.writeUInt32BE(Math.floor(m.counter / 2 ** 32), 4);
+      nonce.writeUInt32BE(m.counter >>> 0, 8);
+      const ad = Buffer.alloc(33);
+      ad[0] = m.type;
+      ad.set(m.id, 1);
+      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', Buffer.from(m.key), nonce, { authTagLength: 16 });
+      cipher.setAAD(ad);
+      // 64 KiB output slices: small allocations are recycled by malloc instead of mapped and
+      // unmapped (page faults), and they move to the main thread without a copy.
+      const out: Buffer[] = [cipher.update(Buffer.of(method))];
+      for (let at = 0; at < payload.length; at += 65536) out.push(cipher.update(payload.subarray(at, Math.min(payload.length, at + 65536))));
+      const last = cipher.final();
+      if (last.length > 0) out.push(last);
+      out.push(cipher.getAuthTag());
+      const transfer: ArrayBuffer[] = [];
+      for (const b of out) if (b.byteOffset === 0 && b.buffer.byteLength === b.length && b.length >= 4096) transfer.push(b.buffer as ArrayBuffer);
+      port.postMessage({ seq: m.seq, method, pieces: out }, transfer);
+    } catch (err) {
+      port.postMessage({ seq: m.seq, error: String((err as Error).message ?? err) });
+    }
+  });
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/** Chunk crypto on worker threads, one per core (at most four). */
+export class WorkerCrypto implements ChunkCrypto {
+  private readonly workers: { worker: Worker; load: number }[] = [];
+  private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
+  private seq = 0;
+  private failure: Error | undefined;
+
+  constructor(segments: readonly SharedArrayBuffer[], idKey: Buffer, count: number = Math.max(1, Math.min(4, availableParallelism()))) {
+    const source = `(${workerMain.toString()})()`;
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(source, {
+        eval: true,
+        workerData: { segments, idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT, dataQuality: DATA_QUALITY, metaQuality: META_QUALITY },
+      });
+      const slot = { worker, load: 0 };
+      worker.on('message', (m: { seq: number; error?: string }) => this.settle(m));
+      worker.on('error', (err) => this.fail(err));
+      worker.unref();
+      this.workers.push(slot);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(new LifeboatError('internal', `a hashing worker failed: ${err.message}`));
+    this.pending.clear();
+  }
+
+  private settle(m: { seq: number; error?: string }): void {
+    const p = this.pending.get(m.seq);
+    if (!p) return;
+    this.pending.delete(m.seq);
+    p.slot.load--;
+    if (this.pending.size === 0) for (const w of this.workers) w.worker.unref();
+    if (m.error) p.reject(new LifeboatError('internal', `chunk processing failed: ${m.error}`));
+    else p.resolve(m);
+  }
+
+  private send(message: Record<string, unknown>): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    let slot = this.workers[0] as { worker: Worker; load: number };
+    for (const w of this.workers) if (w.load < slot.load) slot = w;
+    const seq = ++this.seq;
+    // Idle workers must not keep the process alive, busy ones must (nothing else waits on them).
+    if (this.pending.size === 0) for (const w of this.workers) w.worker.ref();
+    slot.load++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject, slot });
+      slot.worker.postMessage({ ...message, seq });
+    });
+  }
+
+  async hash(seg: number, off: number, len: number): Promise<Hashed> {
+    const m = (await this.send({ op: 'hash', seg, off, len })) as { id: Uint8Array; compressible: boolean };
+    return { id: asBuffer(m.id), compressible: m.compressible };
+  }
+
+  async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
+    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible })) as {
+      method: number;
+      pieces: Uint8Array[];
+    };
+    return { method: m.method, pieces: m.pieces.map(asBuffer) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.workers.length = 0;
+  }
+}
+
+/** The same work on this thread (compression still goes to libuv's pool). */
+export class InlineCrypto implements ChunkCrypto {
+  private readonly segs: Buffer[];
+
+  constructor(
+    segments: readonly SharedArrayBuffer[],
+    private readonly idKey: Buffer,
+  ) {
+    this.segs = segments.map((s) => Buffer.from(s));
+  }
+
+  private view(seg: number, off: number, len: number): Buffer {
+    return (this.segs[seg] as Buffer).subarray(off, off + len);
+  }
+
+  async hash(seg: number, off: number, len: number): Promise<Hashed> {
+    const chunk = this.view(seg, off, len);
+    return { id: blobIdOf(this.idKey, chunk), compressible: chunk.length >= 128 && sampleEntropy(chunk) <= ENTROPY_LIMIT };
+  }
+
+  async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
+    const chunk = this.view(seg, off, len);
+    const encoded = job.compressible ? await encodeChunk(chunk, job.type === BlobType.meta ? META_QUALITY : DATA_QUALITY) : { method: 0, payload: chunk };
+    return { method: encoded.method, pieces: seal(job.key, blobNonce(job.counter), blobAd(job.type, job.id), [Buffer.of(encoded.method), encoded.payload]) };
+  }
+
+  async close(): Promise<void> {}
+}

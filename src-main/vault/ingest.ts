@@ -1,0 +1,185 @@
+import type { Chunker } from './chunker';
+import { META_QUALITY, encodeChunk, DATA_QUALITY } from './compress';
+import type { ChunkCrypto } from './crypto-pool';
+import { BlobType, throwIfAborted } from './format';
+import type { PackSink } from './pack-sink';
+
+/** Segment buffers hold input while its chunks are hashed, compressed and encrypted. */
+const SEGMENT = 16 * 1024 * 1024;
+const SEGMENTS = 4;
+/** Chunks being hashed or sealed at once (keeps workers busy, memory bounded). */
+const MAX_INFLIGHT = 8;
+
+/** One reusable input buffer, shared with the crypto workers. */
+export interface Segment {
+  readonly index: number;
+  readonly buf: Buffer;
+  refs: number;
+}
+
+/** A fixed set of shared input buffers; waiting for one is the ingest's backpressure. */
+export class SegmentPool {
+  /** The shared memory, handed to workers once. */
+  readonly shared: SharedArrayBuffer[] = [];
+  private readonly free: Segment[] = [];
+  private readonly waiters: ((s: Segment) => void)[] = [];
+
+  constructor(count = SEGMENTS, readonly size = SEGMENT) {
+    for (let i = 0; i < count; i++) {
+      const sab = new SharedArrayBuffer(size);
+      this.shared.push(sab);
+      this.free.push({ index: i, buf: Buffer.from(sab), refs: 0 });
+    }
+  }
+
+  /** Takes a free segment, waiting for one if all are busy. */
+  acquire(): Promise<Segment> {
+    const s = this.free.pop();
+    if (s) {
+      s.refs = 1;
+      return Promise.resolve(s);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Drops one reference; the segment is reused when none remain. */
+  release(s: Segment): void {
+    if (--s.refs > 0) return;
+    const next = this.waiters.shift();
+    if (next) {
+      s.refs = 1;
+      next(s);
+    } else {
+      this.free.push(s);
+    }
+  }
+}
+
+/** What the ingest needs: the session's sink, the vault's chunker, and chunk crypto. */
+export interface IngestDeps {
+  readonly sink: PackSink;
+  readonly chunker: Chunker;
+  readonly crypto: ChunkCrypto;
+  readonly pool: SegmentPool;
+  readonly signal?: AbortSignal;
+  /** Called with bytes consumed from the source, for progress. */
+  readonly onBytes?: (n: number) => void;
+  /** Awaited after each input piece (callers flush their own buffers here). */
+  readonly flush?: () => Promise<void>;
+}
+
+/** Stores one chunk held in ordinary memory (metadata): compress, then seal here. */
+export async function storeChunk(sink: PackSink, type: number, id: Buffer, data: Uint8Array): Promise<void> {
+  const encoded = await encodeChunk(data, type === BlobType.meta ? META_QUALITY : DATA_QUALITY);
+  await sink.store(type, id, encoded.method, encoded.payload, data.byteLength);
+}
+
+/**
+ * Chunks a byte stream and stores its new chunks; `onChunk` receives every chunk's id and
+ * length in stream order (that list is the item's content). The main thread copies input into
+ * shared segments and cuts chunks; hashing, compression and encryption run on the crypto
+ * workers. Memory is bounded by the segment pool and the in-flight limit, whatever the size.
+ */
+export async function ingestStream(
+  source: AsyncIterable<Uint8Array>,
+  deps: IngestDeps,
+  onChunk: (id: Buffer, length: number) => void,
+): Promise<number> {
+  const { sink, chunker, crypto, pool, signal } = deps;
+  const size = pool.size;
+  const inflight = new Set<Promise<void>>();
+  const ready = new Map<number, { id: Buffer; length: number }>();
+  let nextSeq = 0;
+  let nextEmit = 0;
+  let failure: unknown;
+  let total = 0;
+  let seg = await pool.acquire();
+  let held = true;
+  let fill = 0;
+  let pos = 0;
+
+  const record = (seq: number, id: Buffer, length: number) => {
+    ready.set(seq, { id, length });
+    for (let r = ready.get(nextEmit); r; r = ready.get(nextEmit)) {
+      ready.delete(nextEmit++);
+      onChunk(r.id, r.length);
+    }
+  };
+
+  const process = async (owner: Segment, off: number, length: number, seq: number) => {
+    const { id, compressible } = await crypto.hash(owner.index, off, length);
+    record(seq, id, length);
+    if (sink.has(id)) return;
+    sink.reserve(id, length);
+    const slot = sink.slot(length);
+    let sealed;
+    try {
+      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible });
+    } catch (err) {
+      sink.fail(err);
+      throw err;
+    }
+    await sink.complete(slot, BlobType.data, id, length, sealed.pieces);
+  };
+
+  const emit = (off: number, length: number) => {
+    const owner = seg;
+    owner.refs++;
+    const job: Promise<void> = process(owner, off, length, nextSeq++)
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => {
+        pool.release(owner);
+        inflight.delete(job);
+      });
+    inflight.add(job);
+  };
+
+  const cutAll = (final: boolean) => {
+    for (;;) {
+      const n = chunker.next(seg.buf, pos, fill, final);
+      if (n <= 0) return;
+      emit(pos, n);
+      pos += n;
+    }
+  };
+
+  try {
+    for await (const piece of source) {
+      throwIfAborted(signal, 'the backup');
+      let off = 0;
+      while (off < piece.byteLength) {
+        const n = Math.min(piece.byteLength - off, size - fill);
+        seg.buf.set(piece.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        cutAll(false);
+        if (fill === size) {
+          const next = await pool.acquire();
+          seg.buf.copy(next.buf, 0, pos, fill);
+          pool.release(seg);
+          seg = next;
+          fill -= pos;
+          pos = 0;
+        }
+        while (inflight.size >= MAX_INFLIGHT) await Promise.race(inflight);
+        if (failure) throw failure;
+      }
+      total += piece.byteLength;
+      deps.onBytes?.(piece.byteLength);
+      if (deps.flush) await deps.flush();
+    }
+    cutAll(true);
+    held = false;
+    pool.release(seg);
+    while (inflight.size > 0) await Promise.race(inflight);
+    if (failure) throw failure;
+    throwIfAborted(signal, 'the backup');
+    return total;
+  } catch (err) {
+    if (held) pool.release(seg);
+    await Promise.allSettled([...inflight]);
+    throw failure ?? err;
+  }
+}
