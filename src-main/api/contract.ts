@@ -3,6 +3,7 @@ import { coreEvents, coreRequests } from './core-contract';
 import { jobEvents, jobRequests } from './jobs-contract';
 import { hostsRequests } from './hosts-contract';
 import { discoveryRequests } from './discovery-contract';
+import { vaultRequests } from './vault-contract';
 
 /**
  * The one contract: every request and event of the engine. Domains define their tables in
@@ -13,6 +14,7 @@ export const requests = {
   ...jobRequests,
   ...hostsRequests,
   ...discoveryRequests,
+  ...vaultRequests,
 };
 
 /** Every event the engine emits, by name. */

@@ -93,7 +93,7 @@ export async function runCli(
       values: parsed.values,
       io,
       signal,
-      engine: () => (engine ??= createEngine({ door: command.door ?? 'cli' })),
+      engine: () => (engine ??= createEngine({ door: command.door ?? 'cli', stdio: { stdin: io.stdin, stdout: io.stdout } })),
     });
   } catch (err) {
     return reportError(io, err, wantsJson);

@@ -15,6 +15,7 @@ import { jobHandlers } from './job-handlers';
 import { HostService } from '../hosts/host-service';
 import { hostsHandlers } from './hosts-handlers';
 import { discoveryHandlers } from './discovery-handlers';
+import { type EngineStdio, vaultHandlers } from './vault-handlers';
 import type { CallContext, HandlerTable } from './handlers';
 import { resolveHome } from './paths';
 
@@ -23,6 +24,8 @@ export interface EngineOptions {
   readonly door: 'cli' | 'bridge' | 'electron';
   /** State directory; defaults to `$LIFEBOAT_HOME` or the user's data directory. */
   readonly home?: string;
+  /** The CLI's standard streams, for `backup-stdin` and `cat`; other doors have none. */
+  readonly stdio?: EngineStdio;
 }
 
 /** Listener for every event the engine emits. */
@@ -55,6 +58,7 @@ export class Engine {
       ...jobHandlers(this.jobs),
       ...hostsHandlers(this.hosts),
       ...discoveryHandlers(this.hosts),
+      ...vaultHandlers({ home: this.home, env: process.env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
     };
     this.bus.setMaxListeners(100);
   }

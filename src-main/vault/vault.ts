@@ -77,6 +77,8 @@ export interface OpenOptions extends VaultLocation {
   readonly catalog?: Catalog;
   /** How long operations wait for a conflicting lock (default 30 s). */
   readonly lockWaitMs?: number;
+  /** Crypto worker threads for backups; 0 keeps hashing and encryption on this thread. */
+  readonly workers?: number;
 }
 
 /** Opens a vault for reading and writing. */
@@ -162,6 +164,7 @@ export class Vault {
           chunker: this.chunker,
           lock,
           program: `lifeboat ${packageVersion()}`,
+          ...(this.options.workers !== undefined ? { workers: this.options.workers } : {}),
           ...(catalog ? { onCommitted: (s: Snapshot) => catalog.add(this, s) } : {}),
         },
         options,

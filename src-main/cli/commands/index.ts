@@ -3,6 +3,7 @@ import { appCommands } from './app-commands';
 import { coreCommands } from './core-commands';
 import { discoveryCommands } from './discovery-commands';
 import { hostCommands } from './host-commands';
+import { vaultCommands } from './vault-commands';
 
 /** Every CLI command; each domain contributes its own list. */
-export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands];
+export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands];
