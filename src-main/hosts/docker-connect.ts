@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Client } from 'ssh2';
@@ -29,6 +30,15 @@ class DialAgent extends Agent {
     keepAlive: boolean,
   ) {
     super(keepAlive ? { keepAlive: true, maxSockets: 8, maxFreeSockets: 8 } : { keepAlive: false, maxSockets: 16 });
+  }
+
+  /**
+   * docker-modem runs `util.inspect(options, { depth: null })` on every request, agent
+   * included; without this, that walks the whole SSH client and every open channel and costs
+   * up to a second per request once a few requests run in parallel.
+   */
+  [inspect.custom](): string {
+    return 'DialAgent';
   }
 
   override createConnection(_options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex {

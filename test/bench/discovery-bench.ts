@@ -4,7 +4,7 @@ import { discoverHost } from '../../src-main/discovery/discover';
 import { packageRoot } from '../../src-main/engine/paths';
 import { HostService } from '../../src-main/hosts/host-service';
 import { labInfo } from '../helpers/lab';
-import { type BenchSuite, ratio, timed, toolVersion } from './bench-kit';
+import { type BenchSuite, ratio, timed } from './bench-kit';
 
 const wantedStacks = 50;
 const runs = 5;
@@ -12,6 +12,11 @@ const runs = 5;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** `ssh -V` prints its version on stderr. */
+function sshVersion(): string {
+  return spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.split('\n')[0]?.trim() || 'OpenSSH';
 }
 
 function labScale(): number {
@@ -78,7 +83,7 @@ export const discoveryBench: BenchSuite = {
         `| OpenSSH peer: \`ssh host docker ps -a\` | ${median(peerPs).toFixed(3)} s | ${Math.min(...peerPs).toFixed(3)} s | |`,
       ];
       return [
-        `Host: the test lab over SSH on 127.0.0.1 (${toolVersion('ssh', ['-V'])}, Docker ${(info.docker as { serverVersion?: string }).serverVersion ?? "?"}) with ${wantedStacks} scale stacks; the inventory had ${totals.stacks} stacks, ${totals.containers} containers, ${totals.items} items. ${runs} runs each, median and best.`,
+        `Host: the test lab over SSH on 127.0.0.1 (${sshVersion()}, Docker ${(info.docker as { serverVersion?: string }).serverVersion ?? '?'}) with ${wantedStacks} scale stacks; the inventory had ${totals.stacks} stacks, ${totals.containers} containers, ${totals.items} items. ${runs} runs each, median and best.`,
         '',
         'Lifeboat does more than the peer: besides inspecting every container and volume it lists the databases inside each database container, measures volume and bind sizes, scans volumes for SQLite headers and bind mounts for certificates, and reads compose files for env_files.',
         '',
