@@ -46,7 +46,13 @@ function problemOf(err: unknown, object: string, file?: string): CheckProblem {
  * not hide another.
  */
 export async function checkVault(vault: Vault, options: CheckOptions = {}): Promise<CheckReport> {
-  return vault.withReadLock('check', () => runCheck(vault, options), options.signal);
+  // The lock only: check loads index files itself, so a damaged one is reported, not thrown.
+  const lock = await vault.lock(false, 'check', options.signal);
+  try {
+    return await runCheck(vault, options);
+  } finally {
+    await lock.release();
+  }
 }
 
 async function runCheck(vault: Vault, options: CheckOptions): Promise<CheckReport> {

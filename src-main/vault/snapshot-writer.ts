@@ -175,8 +175,15 @@ export class SnapshotWriter {
       };
       const id = await writeSnapshot(this.deps.storage, this.deps.keys, manifest);
       const snapshot: Snapshot = { id, ...manifest };
-      await this.deps.lock.release();
-      await this.deps.onCommitted?.(snapshot);
+      // The snapshot is durable: from here on nothing may report the backup as failed. A lock
+      // that cannot be removed goes stale when this process ends; the catalog catches up on
+      // its next sync.
+      await this.deps.lock.release().catch(() => undefined);
+      try {
+        await this.deps.onCommitted?.(snapshot);
+      } catch {
+        // the catalog is a cache
+      }
       return snapshot;
     } catch (err) {
       await this.closeCrypto().catch(() => undefined);
