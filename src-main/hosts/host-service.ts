@@ -203,9 +203,13 @@ export class HostService {
     this.store.remove(name);
     this.secrets.delete(name);
     let forgottenKeys = 0;
-    const target = parseHostUrl(host.url);
-    const stillUsed = (h: string, p: number) => this.store.list().some((o) => o.url === host.url || o.jumps.some((j) => { const e = parseJump(j); return e.host === h && e.port === p; }));
-    if (target.kind === 'ssh' && !stillUsed(target.host, target.port)) forgottenKeys += this.keys.forget(target.host, target.port);
+    const endpoints = (h: HostSummary) => {
+      const t = parseHostUrl(h.url);
+      return [...(t.kind === 'ssh' ? [t] : []), ...h.jumps.map(parseJump)];
+    };
+    // Keep a key that another host (or another host's jump) still connects to.
+    const stillUsed = (e: SshEndpoint) => this.store.list().some((o) => endpoints(o).some((x) => x.host === e.host && x.port === e.port));
+    for (const e of endpoints(host)) if (!stillUsed(e)) forgottenKeys += this.keys.forget(e.host, e.port);
     return { name, forgottenKeys };
   }
 
