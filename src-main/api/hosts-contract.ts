@@ -32,6 +32,8 @@ export const probeSchema = z.object({
   root: z.boolean(),
   /** Passwordless sudo (`sudo -n`) works. */
   sudo: z.boolean(),
+  /** The user is in the `docker` group (root-equivalent on that host). */
+  dockerGroup: z.boolean().optional(),
   /** How the Docker API is reached; `none` means discovery cannot run. */
   dockerAccess: z.enum(['stream-local', 'dial-stdio', 'sudo-dial-stdio', 'tcp', 'none']),
   dockerVersion: z.string().optional(),

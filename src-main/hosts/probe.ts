@@ -61,6 +61,7 @@ export function probeNotes(facts: ShellFacts, dockerAccess: Probe['dockerAccess'
   const root = facts.uid === 0;
   if (!root && !facts.sudo) notes.push(`${facts.user || 'this user'} is not root and has no passwordless sudo: volumes and root-owned bind mounts are read through containers or the Docker API (slower, full copies).`);
   if (dockerAccess === 'none') notes.push('the Docker API is not reachable: add the user to the docker group, allow passwordless sudo, or connect as root.');
+  else if (!root && facts.groups.includes('docker')) notes.push(`${facts.user} reaches Docker through the docker group, which is root-equivalent on that host.`);
   if (missing.includes('zstd') && missing.includes('gzip')) notes.push('neither zstd nor gzip is installed: transfers are not compressed.');
   const core = missing.filter((t) => t !== 'zstd' && t !== 'gzip');
   if (core.length > 0) notes.push(`missing on the server: ${core.join(', ')}; the quick check and block delta need them, so changed files are copied whole.`);
@@ -118,6 +119,7 @@ export async function probeSsh(client: Client, socketPath: string, signal?: Abor
       ...(facts.uid === undefined ? {} : { uid: facts.uid }),
       root,
       sudo: facts.sudo,
+      dockerGroup: facts.groups.includes('docker'),
       dockerAccess: reach.access,
       ...(reach.version ? { dockerVersion: reach.version } : {}),
       fileAccess: root ? 'root' : facts.sudo ? 'sudo' : 'none',
