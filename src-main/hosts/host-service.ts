@@ -11,6 +11,8 @@ import { type HostTarget, type SshEndpoint, formatHostUrl, formatSshUrl, parseHo
 import { probeSsh, reachDocker, parseProbeOutput, probeScript } from './probe';
 import { type SshSession, connectSsh } from './ssh-connect';
 import { type ExecOptions, type ExecResult, sshExec } from './ssh-exec';
+import type { RemoteProcess, SpawnOptions } from './remote-process';
+import { sshSpawn } from './ssh-spawn';
 import { importSshConfig } from './ssh-config';
 
 /** Collaborators of the host service; tests pass temp dirs and their own environment. */
@@ -42,6 +44,8 @@ export interface HostConnection {
   readonly probe?: Probe;
   /** Runs a shell command (SSH hosts only); quote data with `shellQuote`. */
   readonly exec?: (command: string, options?: ExecOptions) => Promise<ExecResult>;
+  /** Starts a shell command with streamed stdout (SSH hosts only), for dumps and file pulls. */
+  readonly spawn?: (command: string, options?: SpawnOptions) => Promise<RemoteProcess>;
   close(): void;
 }
 
@@ -286,6 +290,7 @@ export class HostService {
         docker,
         probe,
         exec: (command, options) => sshExec(client, command, { ...(signal ? { signal } : {}), ...options }),
+        spawn: (command, options) => sshSpawn(client, command, { ...(signal ? { signal } : {}), ...options }),
         close: () => session.close(),
       };
     } catch (err) {
