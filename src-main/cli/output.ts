@@ -35,14 +35,5 @@ export function reportError(io: CliIo, err: unknown, json: boolean): number {
   return exitCodeFor(payload.code);
 }
 
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
+/** Sizes for people; one implementation for every door. */
+export { formatBytes } from '../api/format';

@@ -1,17 +1,10 @@
 import { useState } from 'react';
 import type { Inventory, Item, Stack } from '../../src-main/api/discovery-contract';
+import { formatBytes } from '../../src-main/api/format';
 
-/** 1536 → "1.5 KiB" (the renderer's own copy; it may not import the CLI). */
+/** 1536 → "1.5 KiB"; "—" when unknown. */
 export function formatSize(n: number | undefined): string {
-  if (n === undefined) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
+  return n === undefined ? '—' : formatBytes(n);
 }
 
 function plural(n: number, word: string): string {
