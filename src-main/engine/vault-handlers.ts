@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedInput } from '../api/contract';
@@ -189,8 +189,9 @@ export function vaultHandlers(services: VaultServices): HandlerTable<VaultReques
       let bytes = 0;
       const writer = await vault.createSnapshot({ host: input.host ?? hostname(), tags: input.tags }, ctx.signal);
       try {
-        // Reading fd 0 directly in large pieces beats the default 64 KiB stream.
-        const source = stdin === process.stdin ? createReadStream('', { fd: 0, highWaterMark: 1024 * 1024, autoClose: false }) : stdin;
+        // A file on fd 0 is read directly in large pieces (the default stream reads 64 KiB);
+        // pipes may be non-blocking, so they go through Node's stream.
+        const source = stdin === process.stdin && fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1024 * 1024, autoClose: false }) : stdin;
         await writer.addStream({ name: input.name, kind: input.kind, signal: ctx.signal, onBytes: (n) => progress.update('backup', (bytes += n)) }, source as AsyncIterable<Buffer>);
         const snapshot = await writer.commit();
         progress.done();

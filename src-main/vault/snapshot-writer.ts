@@ -63,6 +63,7 @@ export class SnapshotWriter {
   private blobsSeen = 0;
   private busy = false;
   private finished = false;
+  private openTree: TreeWriter | undefined;
 
   constructor(
     private readonly deps: SnapshotWriterDeps,
@@ -133,10 +134,23 @@ export class SnapshotWriter {
   /** Starts a tree item; add its entries, then `close` it before the next item. */
   addTree(item: ItemOptions): TreeWriter {
     this.begin(item.name);
-    return new TreeWriter(this, item, (done) => {
+    const tree = new TreeWriter(this, item, (done) => {
       this.busy = false;
+      this.openTree = undefined;
       if (done) this.record(done);
     });
+    this.openTree = tree;
+    return tree;
+  }
+
+  /**
+   * Drops the tree item being written, if any, after its source failed: the item is left out
+   * of the snapshot and the writer takes the next item. Blobs it already stored stay as
+   * unreferenced garbage for prune (or are reused by later items). A failed `addStream` needs
+   * no call: it frees the writer itself.
+   */
+  abandonItem(): void {
+    this.openTree?.abandon();
   }
 
   /** True if the blob is in the vault or stored by this run. */
@@ -271,6 +285,13 @@ export class TreeWriter {
       throw new LifeboatError('bad-input', `"${entry.path}": only files have chunks`);
     }
     await this.append(entry);
+  }
+
+  /** Gives the tree up (its source failed); it is left out of the snapshot. */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.done(undefined);
   }
 
   /** Finishes the tree; the item joins the snapshot. */
