@@ -1,3 +1,4 @@
+import type { DrillReport } from '../api/restore-contract';
 import type { HostConnection } from '../hosts/host-service';
 import type { JobContext } from '../jobs/job-runner';
 import type { Snapshot, SnapshotItem } from '../vault/snapshots';
@@ -59,9 +60,25 @@ export interface RestoreReport {
  */
 export interface RestoreSink {
   readonly kinds: readonly string[];
+  /** The mode used when the request names none; the safe one for the kind (default `new-database`). */
+  readonly defaultMode?: RestoreTarget['mode'];
   preview(ctx: RestoreContext): Promise<RestorePreview>;
   restore(ctx: RestoreContext): Promise<RestoreReport>;
+  /** Test-restores into a scratch place, compares, removes the scratch (always); no report store here. */
+  drill?(ctx: DrillContext): Promise<DrillOutcome>;
 }
+
+/** What a drill gets: the host the item came from (or `--host`), the vault and the item. */
+export interface DrillContext {
+  readonly host: HostConnection;
+  readonly vault: Vault;
+  readonly snapshot: Snapshot;
+  readonly item: SnapshotItem;
+  readonly job: JobContext;
+}
+
+/** A drill's findings; the runner adds id, time, snapshot, item, host and duration. */
+export type DrillOutcome = Omit<DrillReport, 'id' | 'time' | 'snapshot' | 'item' | 'kind' | 'host' | 'seconds'>;
 
 /** Every restore sink; each kind module appends its own. */
 export const restoreSinks: RestoreSink[] = [];

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS items (
   vault INTEGER NOT NULL, snapshot TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, type TEXT NOT NULL,
   size INTEGER NOT NULL, PRIMARY KEY (vault, snapshot, name));
+CREATE TABLE IF NOT EXISTS drills (
+  vault INTEGER NOT NULL, id TEXT NOT NULL, time TEXT NOT NULL, snapshot TEXT NOT NULL, item TEXT NOT NULL,
+  ok INTEGER NOT NULL, report TEXT NOT NULL, PRIMARY KEY (vault, id));
 `;
 
 /**
@@ -104,6 +107,26 @@ export class Catalog {
       this.db.prepare('DELETE FROM items WHERE vault = ?').run(vault);
     })();
     return this.sync(source);
+  }
+
+  /**
+   * Stores a drill report (JSON). Drills are history, not a cache of the vault: `rebuild`
+   * keeps them, and they outlive the snapshot they tested.
+   */
+  addDrill(source: CatalogSource, report: { id: string; time: string; snapshot: string; item: string; ok: boolean }): void {
+    const vault = this.vaultRow(source);
+    this.db
+      .prepare('INSERT OR REPLACE INTO drills (vault, id, time, snapshot, item, ok, report) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(vault, report.id, report.time, report.snapshot, report.item, report.ok ? 1 : 0, JSON.stringify(report));
+  }
+
+  /** Drill reports of this vault, newest first, optionally for one item. */
+  listDrills(source: CatalogSource, options: { item?: string; limit?: number } = {}): unknown[] {
+    const vault = this.vaultRow(source);
+    const where = options.item === undefined ? '' : ' AND item = ?';
+    const args: (string | number)[] = [vault, ...(options.item === undefined ? [] : [options.item]), options.limit ?? 50];
+    const rows = this.db.prepare(`SELECT report FROM drills WHERE vault = ?${where} ORDER BY time DESC LIMIT ?`).all(...args) as { report: string }[];
+    return rows.map((r) => JSON.parse(r.report) as unknown);
   }
 
   /** Closes the database. */
