@@ -8,6 +8,23 @@ import { sshExec } from './ssh-exec';
 export const wantedTools = ['find', 'tar', 'sha256sum', 'head', 'du', 'stat', 'xargs', 'gzip', 'zstd'] as const;
 
 /**
+ * GNU flavours the rsync-style pull needs (busybox lacks them): `find -printf` (gnufind),
+ * `tar --null -T -` (gnutar), `split --filter` (gnusplit, block hashes). Printed as `tool=` lines.
+ */
+export const gnuToolChecks = [
+  'find / -maxdepth 0 -printf "" >/dev/null 2>&1 && echo tool=gnufind',
+  'case "$(tar --version 2>/dev/null)" in *"GNU tar"*) echo tool=gnutar;; esac',
+  'split --filter=: /dev/null >/dev/null 2>&1 && echo tool=gnusplit',
+] as const;
+
+/** Constant script that lists the pull's tools as `tool=` lines (run inside containers too). */
+export const pullToolsScript = [
+  `for t in ${wantedTools.join(' ')} dd; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done`,
+  ...gnuToolChecks,
+  'true',
+].join('; ');
+
+/**
  * One constant script (no server data in it) that reports who we are and what exists.
  * `sudo -n true` never prompts, so a password-protected sudo simply counts as absent.
  */
@@ -16,7 +33,8 @@ export const probeScript = [
   'echo "user=$(id -un)"',
   'echo "groups=$(id -Gn 2>/dev/null)"',
   'if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo sudo=yes; fi',
-  `for t in ${wantedTools.join(' ')} docker; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done`,
+  `for t in ${wantedTools.join(' ')} docker dd; do command -v "$t" >/dev/null 2>&1 && echo "tool=$t"; done`,
+  ...gnuToolChecks,
   'echo "os=$(uname -sm 2>/dev/null)"',
   'true',
 ].join('; ');

@@ -1,7 +1,20 @@
 import type { ListedEntry } from './remote-listing';
 
-/** What the previous snapshot knows of a path: its listing fields (content is referenced elsewhere). */
-export type PreviousEntry = ListedEntry;
+/**
+ * What the previous snapshot knows of a path: its listing fields (content is referenced
+ * elsewhere). `mtimePrecision: 'ms'` marks an entry whose stored time is whole milliseconds
+ * (no exact nanoseconds recorded): it is then compared at that precision.
+ */
+export type PreviousEntry = ListedEntry & { readonly mtimePrecision?: 'ns' | 'ms' };
+
+/**
+ * True when a listed mtime equals the stored one at the stored precision. Comparing exact
+ * nanoseconds with milliseconds would never match and would silently re-transfer everything.
+ */
+export function sameMtime(previous: PreviousEntry, current: ListedEntry): boolean {
+  if (previous.mtimePrecision !== 'ms') return previous.mtimeNs === current.mtimeNs;
+  return BigInt(previous.mtimeNs) / 1_000_000n === BigInt(current.mtimeNs) / 1_000_000n;
+}
 
 /** The decision for one regular file. */
 export type FileDecision = 'reuse' | 'fetch' | 'delta';
@@ -49,7 +62,7 @@ export function planPull(current: Iterable<ListedEntry>, previous: Iterable<Prev
       continue;
     }
     const old = before.get(entry.path);
-    if (old && old.type === 'file' && old.size === entry.size && old.mtimeNs === entry.mtimeNs) {
+    if (old && old.type === 'file' && old.size === entry.size && sameMtime(old, entry)) {
       reuse.push(entry);
     } else if (old && old.type === 'file' && entry.size >= threshold && old.size > 0) {
       delta.push({ current: entry, previous: old });

@@ -46,6 +46,8 @@ export function secondsToNs(value: string): string {
 export class ListingParser {
   private pending: Buffer = Buffer.alloc(0);
   private fields: string[] = [];
+  /** The root directory's own entry (path ''), once seen: its mode, owner and mtime. */
+  root: ListedEntry | undefined;
 
   /** Feeds bytes; returns the complete entries they finish. */
   push(chunk: Buffer): ListedEntry[] {
@@ -58,7 +60,8 @@ export class ListingParser {
       if (this.fields.length === fieldsPerRecord) {
         const entry = toEntry(this.fields);
         this.fields = [];
-        if (entry) out.push(entry);
+        if (entry.path === '') this.root = entry;
+        else out.push(entry);
       }
     }
     data = data.subarray(start);
@@ -72,13 +75,12 @@ export class ListingParser {
   }
 }
 
-function toEntry(f: string[]): ListedEntry | undefined {
+function toEntry(f: string[]): ListedEntry {
   const [code, rawPath, size, mtime, mode, uid, gid, link] = f as [string, string, string, string, string, string, string, string];
   const type = typeCodes[code];
   if (!type) throw new Error(`unknown file type "${code}" in remote listing`);
   const path = rawPath === '.' ? '' : rawPath.startsWith('./') ? rawPath.slice(2) : rawPath;
-  if (path === '') return undefined;
-  if (path.split('/').some((part) => part === '..' || part === '')) throw new Error(`refusing suspicious path in remote listing: ${JSON.stringify(path)}`);
+  if (path !== '' && path.split('/').some((part) => part === '..' || part === '')) throw new Error(`refusing suspicious path in remote listing: ${JSON.stringify(path)}`);
   return {
     path,
     type,

@@ -20,6 +20,10 @@ export const treeEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   link: z.string().max(4096).optional(),
   chunks: z.array(z.string().refine(isHexId)).optional(),
+  /** Exact mtime in nanoseconds (decimal) when the source knows it, so the next quick check compares like with like. */
+  mtimeNs: z.string().regex(/^\d{1,30}$/).optional(),
+  /** SHA-256 of each `size`-byte block of a large file (base64, concatenated): the next pull's block delta base. */
+  blocks: z.object({ size: z.number().int().positive(), sha256: z.string().max(64 * 1024 * 1024) }).optional(),
 });
 
 /** A file, directory, link or other node in a tree item. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPull } from '../../../src-main/sync/quick-check';
+import { planPull, sameMtime } from '../../../src-main/sync/quick-check';
 import type { ListedEntry } from '../../../src-main/sync/remote-listing';
 
 const file = (path: string, size: number, mtimeNs = '1', mode = 0o644): ListedEntry => ({ path, type: 'file', size, mtimeNs, mode, uid: 0, gid: 0 });
@@ -37,5 +37,15 @@ describe('quick check', () => {
   it('treats a type change as new content', () => {
     const plan = planPull([file('x', 3)], [{ path: 'x', type: 'symlink', size: 3, mtimeNs: '1', mode: 0o777, uid: 0, gid: 0, linkTarget: 'y' }]);
     expect(plan.fetch.map((e) => e.path)).toEqual(['x']);
+  });
+
+  it('compares mtimes at the stored precision: exact nanoseconds, or whole milliseconds for older entries', () => {
+    const listed = file('a', 1, '1700000000123456789');
+    expect(sameMtime(file('a', 1, '1700000000123456789'), listed)).toBe(true);
+    expect(sameMtime(file('a', 1, '1700000000123456788'), listed)).toBe(false);
+    expect(sameMtime({ ...file('a', 1, '1700000000123000000'), mtimePrecision: 'ms' }, listed)).toBe(true);
+    expect(sameMtime({ ...file('a', 1, '1700000000124000000'), mtimePrecision: 'ms' }, listed)).toBe(false);
+    const plan = planPull([listed], [{ ...file('a', 1, '1700000000123000000'), mtimePrecision: 'ms' }]);
+    expect(plan.reuse.map((e) => e.path)).toEqual(['a']);
   });
 });

@@ -30,6 +30,7 @@ describe('remote listing', () => {
     expect(byPath.get('sub dir/café ☕.txt')).toMatchObject({ type: 'file', size: 5, mode: 0o640, mtimeNs: '1700000000250000000', uid: statSync(root).uid });
     expect(byPath.get('link')).toMatchObject({ type: 'symlink', linkTarget: '../elsewhere' });
     expect(byPath.get('sub dir/empty')?.type).toBe('dir');
+    expect(parser.root).toMatchObject({ path: '', type: 'dir', mode: statSync(root).mode & 0o7777 });
   });
 
   it('accepts the stream in arbitrary pieces, down to single bytes', () => {
