@@ -1,3 +1,4 @@
+import { LifeboatError } from '../api/errors';
 import type { Chunker } from './chunker';
 import { META_QUALITY, encodeChunk, DATA_QUALITY } from './compress';
 import type { ChunkCrypto } from './crypto-pool';
@@ -66,6 +67,32 @@ export interface IngestDeps {
   readonly onBytes?: (n: number) => void;
   /** Awaited after each input piece (callers flush their own buffers here). */
   readonly flush?: () => Promise<void>;
+}
+
+/** Iterates a source but gives up as soon as the signal fires, even while waiting for input. */
+export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, what: string): AsyncGenerator<T> {
+  if (!signal) {
+    yield* source;
+    return;
+  }
+  const it = source[Symbol.asyncIterator]();
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new LifeboatError('cancelled', `${what} was cancelled`));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    void it.return?.()?.catch?.(() => undefined);
+  }
 }
 
 /** Stores one chunk held in ordinary memory (metadata): compress, then seal here. */
@@ -146,8 +173,7 @@ export async function ingestStream(
   };
 
   try {
-    for await (const piece of source) {
-      throwIfAborted(signal, 'the backup');
+    for await (const piece of abortable(source, signal, 'the backup')) {
       let off = 0;
       while (off < piece.byteLength) {
         const n = Math.min(piece.byteLength - off, size - fill);
