@@ -1,5 +1,6 @@
 import type { BenchSuite } from './bench-kit';
 import { discoveryBench } from './discovery-bench';
+import { vaultBench } from './vault-bench';
 
 /** Every benchmark suite; each domain appends its own. */
-export const suites: BenchSuite[] = [discoveryBench];
+export const suites: BenchSuite[] = [discoveryBench, vaultBench];
