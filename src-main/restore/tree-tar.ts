@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { LifeboatError } from '../api/errors';
 import { readTreeEntries } from '../vault/item-reader';
@@ -22,6 +23,8 @@ export interface TreeTarOptions extends TreeGuardOptions {
   readonly signal?: AbortSignal;
   /** File bytes put into the archive so far (for progress). */
   readonly onBytes?: (n: number) => void;
+  /** Filled with the SHA-256 (hex) of every file's content as it passes, by output path (drills). */
+  readonly fileHashes?: Map<string, string>;
 }
 
 /** Where a tree's entries and file contents come from (the vault, or a test's fake). */
@@ -72,9 +75,11 @@ async function* member(source: TreeSource, { entry, outPath }: GuardedEntry, opt
   else {
     report.files++;
     let written = 0;
+    const hash = options.fileHashes ? createHash('sha256') : undefined;
     for await (const chunk of source.file(entry)) {
       written += chunk.length;
       if (written > entry.size) break;
+      hash?.update(chunk);
       options.onBytes?.(chunk.length);
       yield chunk;
     }
@@ -82,6 +87,7 @@ async function* member(source: TreeSource, { entry, outPath }: GuardedEntry, opt
       throw new LifeboatError('corrupt', `"${entry.path}" has ${written > entry.size ? 'more' : 'fewer'} bytes in the vault than its recorded size (${entry.size})`, 'run "lifeboat check --read-data"');
     }
     report.bytes += written;
+    if (hash) options.fileHashes?.set(outPath, hash.digest('hex'));
     const pad = padding(written);
     if (pad > 0) yield Buffer.alloc(pad);
   }

@@ -13,19 +13,23 @@ import { newVault, pseudoRandom, reopen, tempDir } from '../vault/helpers';
 const t0 = Date.UTC(2024, 0, 1);
 const longName = `${'n'.repeat(150)}/${'é'.repeat(60)}.txt`;
 
+async function* bytes(...parts: Buffer[]): AsyncGenerator<Buffer> {
+  yield* parts;
+}
+
 /** A tree with everything a volume has: hostile names, long paths, links, an empty dir, a 3 MiB file. */
 async function buildTree(vault: Vault): Promise<Snapshot> {
   const writer = await vault.createSnapshot({ host: 'lab' });
   const tree = writer.addTree({ name: 'wiki/volume:wiki_uploads', kind: 'volume', info: { volume: 'wiki_uploads' } });
   const base = { uid: 33, gid: 33, mtime: t0 };
   await tree.addEntry({ ...base, path: 'docs', type: 'dir', mode: 0o755, size: 0 });
-  await tree.addFile({ ...base, path: 'docs/café ☕.txt', mode: 0o644 }, [Buffer.from('coffee\n')]);
-  await tree.addFile({ ...base, path: "docs/$(touch pwned) it's.txt", mode: 0o600, mtime: t0 + 123 }, [Buffer.from('no shell here\n')]);
+  await tree.addFile({ ...base, path: 'docs/café ☕.txt', mode: 0o644 }, bytes(Buffer.from('coffee\n')));
+  await tree.addFile({ ...base, path: "docs/$(touch pwned) it's.txt", mode: 0o600, mtime: t0 + 123 }, bytes(Buffer.from('no shell here\n')));
   await tree.addEntry({ ...base, path: 'empty', type: 'dir', mode: 0o700, size: 0 });
   await tree.addEntry({ ...base, path: 'n'.repeat(150), type: 'dir', mode: 0o755, size: 0 });
-  await tree.addFile({ ...base, path: longName, mode: 0o640 }, [Buffer.from('long\n')]);
-  await tree.addFile({ ...base, path: 'big.bin', mode: 0o644, mtimeNs: `${t0 / 1000}123456789` }, [pseudoRandom(3 * 1024 * 1024, 5)]);
-  await tree.addFile({ ...base, path: 'zero', mode: 0o644 }, []);
+  await tree.addFile({ ...base, path: longName, mode: 0o640 }, bytes(Buffer.from('long\n')));
+  await tree.addFile({ ...base, path: 'big.bin', mode: 0o644, mtimeNs: `${t0 / 1000}123456789` }, bytes(pseudoRandom(3 * 1024 * 1024, 5)));
+  await tree.addFile({ ...base, path: 'zero', mode: 0o644 }, bytes());
   await tree.addEntry({ ...base, path: 'rel-link', type: 'symlink', mode: 0o777, size: 0, link: 'docs/café ☕.txt' });
   await tree.addEntry({ ...base, path: 'hosts-link', type: 'symlink', mode: 0o777, size: 0, link: '/etc/hosts' });
   await tree.addEntry({ ...base, path: 'fifo', type: 'other', mode: 0o644, size: 0 });
