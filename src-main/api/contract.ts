@@ -4,6 +4,7 @@ import { jobEvents, jobRequests } from './jobs-contract';
 import { hostsRequests } from './hosts-contract';
 import { discoveryRequests } from './discovery-contract';
 import { vaultRequests } from './vault-contract';
+import { backupRequests } from './backup-contract';
 
 /**
  * The one contract: every request and event of the engine. Domains define their tables in
@@ -15,6 +16,7 @@ export const requests = {
   ...hostsRequests,
   ...discoveryRequests,
   ...vaultRequests,
+  ...backupRequests,
 };
 
 /** Every event the engine emits, by name. */

@@ -16,6 +16,9 @@ import { HostService } from '../hosts/host-service';
 import { hostsHandlers } from './hosts-handlers';
 import { discoveryHandlers } from './discovery-handlers';
 import { type EngineStdio, vaultHandlers } from './vault-handlers';
+import { backupHandlers } from './backup-handlers';
+import { JobJournal } from '../jobs/job-journal';
+import { join } from 'node:path';
 import type { CallContext, HandlerTable } from './handlers';
 import { resolveHome } from './paths';
 
@@ -44,14 +47,23 @@ export class Engine {
   readonly jobs: JobRunner;
   /** Known hosts, host keys and connections (hosts.json and known_hosts under home). */
   readonly hosts: HostService;
+  /** Job states and log lines kept in the catalog (history for `lifeboat jobs` and the UI). */
+  readonly journal: JobJournal;
 
   constructor(options: EngineOptions) {
     this.home = options.home ?? resolveHome();
     this.hosts = new HostService({ home: this.home });
+    this.journal = new JobJournal(join(this.home, 'catalog.sqlite'));
     this.jobs = new JobRunner({
-      state: (job) => this.emit('jobState', job),
+      state: (job) => {
+        this.journal.state(job);
+        this.emit('jobState', job);
+      },
       progress: (progress) => this.emit('jobProgress', progress),
-      log: (entry) => this.emit('jobLog', entry),
+      log: (entry) => {
+        this.journal.log(entry);
+        this.emit('jobLog', entry);
+      },
     });
     this.handlers = {
       ...coreHandlers({ door: options.door, home: this.home }),
@@ -59,6 +71,7 @@ export class Engine {
       ...hostsHandlers(this.hosts),
       ...discoveryHandlers(this.hosts),
       ...vaultHandlers({ home: this.home, env: process.env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
+      ...backupHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs, journal: this.journal }),
     };
     this.bus.setMaxListeners(100);
   }
@@ -98,6 +111,7 @@ export class Engine {
   /** Releases resources (connections, locks, databases) held by services. */
   async close(): Promise<void> {
     await this.jobs.shutdown();
+    this.journal.close();
     this.bus.removeAllListeners();
   }
 }

@@ -24,7 +24,31 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE TABLE IF NOT EXISTS drills (
   vault INTEGER NOT NULL, id TEXT NOT NULL, time TEXT NOT NULL, snapshot TEXT NOT NULL, item TEXT NOT NULL,
   ok INTEGER NOT NULL, report TEXT NOT NULL, PRIMARY KEY (vault, id));
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, lane TEXT NOT NULL, status TEXT NOT NULL,
+  created TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS job_logs (
+  job TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS job_logs_job ON job_logs (job, seq);
 `;
+
+/** A job's state as the catalog keeps it (the jobs-contract JobState, stored as JSON). */
+export interface JobRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly label: string;
+  readonly lane: string;
+  readonly status: string;
+  readonly createdAt: string;
+}
+
+/** One log line of a job. */
+export interface JobLogRow {
+  readonly jobId: string;
+  readonly at: string;
+  readonly level: string;
+  readonly message: string;
+}
 
 /**
  * The snapshot list as a better-sqlite3 cache (docs/vault-format.md, The catalog). Rows are
@@ -47,7 +71,7 @@ export class Catalog {
     return new Catalog(file);
   }
 
-  private vaultRow(source: CatalogSource): number {
+  private vaultRow(source: Pick<CatalogSource, 'storage' | 'config'>): number {
     const path = resolve(source.storage.root);
     this.db.prepare('INSERT OR IGNORE INTO vaults (vault_id, path) VALUES (?, ?)').run(source.config.id, path);
     const row = this.db.prepare('SELECT id FROM vaults WHERE vault_id = ? AND path = ?').get(source.config.id, path) as { id: number };
@@ -113,7 +137,7 @@ export class Catalog {
    * Stores a drill report (JSON). Drills are history, not a cache of the vault: `rebuild`
    * keeps them, and they outlive the snapshot they tested.
    */
-  addDrill(source: CatalogSource, report: { id: string; time: string; snapshot: string; item: string; ok: boolean }): void {
+  addDrill(source: Pick<CatalogSource, 'storage' | 'config'>, report: { id: string; time: string; snapshot: string; item: string; ok: boolean }): void {
     const vault = this.vaultRow(source);
     this.db
       .prepare('INSERT OR REPLACE INTO drills (vault, id, time, snapshot, item, ok, report) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -121,12 +145,40 @@ export class Catalog {
   }
 
   /** Drill reports of this vault, newest first, optionally for one item. */
-  listDrills(source: CatalogSource, options: { item?: string; limit?: number } = {}): unknown[] {
+  listDrills(source: Pick<CatalogSource, 'storage' | 'config'>, options: { item?: string; limit?: number } = {}): unknown[] {
     const vault = this.vaultRow(source);
     const where = options.item === undefined ? '' : ' AND item = ?';
     const args: (string | number)[] = [vault, ...(options.item === undefined ? [] : [options.item]), options.limit ?? 50];
     const rows = this.db.prepare(`SELECT report FROM drills WHERE vault = ?${where} ORDER BY time DESC LIMIT ?`).all(...args) as { report: string }[];
     return rows.map((r) => JSON.parse(r.report) as unknown);
+  }
+
+  /**
+   * Records a job's latest state (history, like drills: not a cache of the vault, so `rebuild`
+   * keeps it). Callers pass states without secrets; the runner never puts any in them.
+   */
+  putJob(job: JobRow): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO jobs (id, kind, label, lane, status, created, state) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(job.id, job.kind, job.label, job.lane, job.status, job.createdAt, JSON.stringify(job));
+  }
+
+  /** Appends one log line of a job. */
+  addJobLog(line: JobLogRow): void {
+    this.db.prepare('INSERT INTO job_logs (job, at, level, message) VALUES (?, ?, ?, ?)').run(line.jobId, line.at, line.level, line.message);
+  }
+
+  /** Recorded jobs, newest first, each with its number of log lines. */
+  listJobs(limit = 50): { state: unknown; logLines: number }[] {
+    const rows = this.db
+      .prepare('SELECT j.state AS state, (SELECT count(*) FROM job_logs l WHERE l.job = j.id) AS n FROM jobs j ORDER BY j.created DESC, j.id LIMIT ?')
+      .all(limit) as { state: string; n: number }[];
+    return rows.map((r) => ({ state: JSON.parse(r.state) as unknown, logLines: r.n }));
+  }
+
+  /** The log of one job, in order. */
+  jobLogs(jobId: string): JobLogRow[] {
+    return this.db.prepare('SELECT job AS jobId, at, level, message FROM job_logs WHERE job = ? ORDER BY seq').all(jobId) as JobLogRow[];
   }
 
   /** Closes the database. */
