@@ -1,8 +1,9 @@
 import type { ItemKind } from '../api/discovery-contract';
 import type { BackupSource } from './source';
+import { volumeSource } from './volume-source';
 
 /** Every backup source; each kind module appends its own. */
-export const backupSources: BackupSource[] = [];
+export const backupSources: BackupSource[] = [volumeSource];
 
 /** The source that saves items of a kind, if any. */
 export function sourceFor(kind: ItemKind): BackupSource | undefined {

@@ -1,0 +1,69 @@
+import { LifeboatError } from '../api/errors';
+import type { TreeEntry } from '../vault/snapshots';
+import type { ArchiveAccess } from './access-ladder';
+import { defaultBlockSize } from './block-delta';
+import { WireCounter, counted } from './remote-tree';
+import { tarMembers } from './tar-ingest';
+import { type PullContext, type PullOptions, type PulledTree, type RootMeta, defaultDeltaThreshold, ingestInto, storeBody } from './tree-pull';
+
+/**
+ * The last rung: Docker's archive endpoint (`GET /containers/{id}/archive`) on a container that
+ * mounts the tree, running or stopped. The whole tree travels every time (no quick check is
+ * possible without a shell); the vault still deduplicates it, so only changed chunks are
+ * stored. Times are whole seconds or milliseconds, as the archive carries them (no `mtimeNs`).
+ */
+export async function pullArchive(access: ArchiveAccess, ctx: PullContext, tuning: PullOptions = {}): Promise<PulledTree> {
+  const threshold = tuning.deltaThreshold ?? defaultDeltaThreshold;
+  const blockSize = tuning.blockSize ?? defaultBlockSize;
+  const { signal } = ctx;
+  const wire = new WireCounter();
+  const ingest = ingestInto(ctx);
+  const entries: TreeEntry[] = [];
+  const files = new Map<string, TreeEntry>();
+  const warnings: string[] = [];
+  let root: RootMeta | undefined;
+  let top: string | undefined;
+  let fetchedBytes = 0;
+  ctx.phase?.('transfer');
+  let raw;
+  try {
+    raw = await access.open(signal);
+  } catch (err) {
+    if (signal?.aborted) throw new LifeboatError('cancelled', 'the transfer was cancelled');
+    throw new LifeboatError('remote-failed', `Docker could not archive ${access.root} of ${access.container}: ${(err as Error).message}`, 'check that the container still exists (docker ps -a) and run the backup again');
+  }
+  for await (const m of tarMembers(counted(raw, (n) => (wire.received += n)), signal)) {
+    const slash = m.path.indexOf('/');
+    const first = slash < 0 ? m.path : m.path.slice(0, slash);
+    top ??= first;
+    if (first !== top) throw new LifeboatError('corrupt', `Docker's archive of ${access.root} holds an unexpected top-level name`, 'run the backup again');
+    const path = slash < 0 ? '' : m.path.slice(slash + 1);
+    const base = { mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtimeMs, size: 0 };
+    if (path === '') {
+      root = { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs };
+      continue;
+    }
+    if (m.type === 'file') {
+      const stored = await storeBody(ingest, m.body, m.size, threshold, blockSize);
+      const entry: TreeEntry = { ...base, path, type: 'file', size: stored.size, chunks: stored.chunks, ...(stored.blocks ? { blocks: stored.blocks } : {}) };
+      fetchedBytes += stored.size;
+      files.set(path, entry);
+      entries.push(entry);
+    } else if (m.type === 'hardlink') {
+      const target = files.get((m.linkpath ?? '').slice(top.length + 1));
+      if (!target) warnings.push(`${path}: hard link to a file the archive did not hold; left out`);
+      else entries.push({ ...target, ...base, path, size: target.size });
+    } else if (m.type === 'symlink') {
+      entries.push({ ...base, path, type: 'symlink', link: m.linkpath ?? '' });
+    } else {
+      entries.push({ ...base, path, type: m.type });
+    }
+  }
+  const count = entries.filter((e) => e.type === 'file').length;
+  return {
+    entries,
+    ...(root ? { root } : {}),
+    warnings,
+    stats: { files: count, reused: 0, fetched: count, fetchedBytes, delta: 0, deltaBlocks: 0, deltaBlocksFetched: 0, wireReceived: wire.received, wireSent: wire.sent },
+  };
+}

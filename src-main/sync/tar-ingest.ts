@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import { Parser, type ReadEntry } from 'tar';
+import { LifeboatError } from '../api/errors';
+
+/** Kind of a tar member, reduced to what a tree item stores. */
+export type TarMemberType = 'file' | 'hardlink' | 'dir' | 'symlink' | 'other';
+
+/** One member of a tar stream; `body` must be read to its end (or skipped) before the next. */
+export interface TarMember {
+  /** Relative path with `/` separators, no leading `./`, no trailing `/`. */
+  readonly path: string;
+  readonly type: TarMemberType;
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Modification time in milliseconds (tar headers carry seconds, pax headers more). */
+  readonly mtimeMs: number;
+  /** Symlink target, or the member a hard link points to (normalised like `path`). */
+  readonly linkpath?: string;
+  readonly body: AsyncIterable<Buffer>;
+}
+
+function memberType(type: string): TarMemberType {
+  if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') return 'file';
+  if (type === 'Link') return 'hardlink';
+  if (type === 'Directory') return 'dir';
+  if (type === 'SymbolicLink') return 'symlink';
+  return 'other';
+}
+
+/** Normalises a member name: strips `./` and trailing `/`; refuses absolute paths and `..`. */
+export function memberPath(raw: string): string {
+  let path = raw.replace(/\/+$/, '');
+  while (path.startsWith('./')) path = path.slice(2);
+  if (path === '.') return '';
+  if (path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '' || part === '.')) {
+    throw new LifeboatError('corrupt', `refusing a suspicious name in a tar stream from the server: ${JSON.stringify(path.slice(0, 200))}`, 'the server sent an archive Lifeboat will not store; check what wrote it');
+  }
+  return path;
+}
+
+/**
+ * Reads a tar stream (GNU, ustar or pax, as GNU tar, busybox or Docker's archive endpoint
+ * write it) with node-tar's Parser and yields its members one at a time, with backpressure
+ * all the way: the source is read only as fast as the consumer reads each member's body.
+ * Nothing is written to disk; a truncated or malformed stream is an error, never a short file.
+ */
+export async function* tarMembers(source: Readable, signal?: AbortSignal): AsyncGenerator<TarMember> {
+  const parser = new Parser({ strict: true });
+  const waiting: ReadEntry[] = [];
+  let failure: Error | undefined;
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    waiting.push(entry);
+    notify();
+  });
+  parser.on('error', (err: Error) => {
+    failure ??= err;
+    notify();
+  });
+  parser.on('end', () => {
+    finished = true;
+    notify();
+  });
+  const onAbort = () => {
+    failure ??= new LifeboatError('cancelled', 'the transfer was cancelled');
+    source.destroy();
+    notify();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const pump = (async () => {
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        if (failure) return;
+        if (!parser.write(chunk)) await new Promise<void>((r) => parser.once('drain', () => r()));
+      }
+      parser.end();
+    } catch (err) {
+      failure ??= err as Error;
+      notify();
+    }
+  })();
+  try {
+    for (;;) {
+      if (failure) throw asError(failure);
+      const entry = waiting.shift();
+      if (!entry) {
+        if (finished) break;
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      const type = memberType(entry.type);
+      const raw = entry.linkpath ?? '';
+      const member: TarMember = {
+        path: memberPath(entry.path),
+        type,
+        size: entry.size ?? 0,
+        mode: (entry.mode ?? 0) & 0o7777,
+        uid: entry.uid ?? 0,
+        gid: entry.gid ?? 0,
+        mtimeMs: entry.mtime ? entry.mtime.getTime() : 0,
+        ...(type === 'symlink' ? { linkpath: raw } : type === 'hardlink' ? { linkpath: memberPath(raw) } : {}),
+        body: entry as unknown as AsyncIterable<Buffer>,
+      };
+      yield member;
+      if (!entry.emittedEnd) {
+        // The consumer skipped (part of) the body: drain it so the parser moves on.
+        await new Promise<void>((r) => {
+          entry.on('end', () => r());
+          entry.resume();
+        });
+      }
+    }
+    await pump;
+    if (failure) throw asError(failure);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!finished) source.destroy();
+    await pump.catch(() => undefined);
+  }
+}
+
+function asError(err: Error): Error {
+  if (err instanceof LifeboatError) return err;
+  return new LifeboatError('corrupt', `the tar stream from the server is damaged: ${err.message}`, 'run the backup again; if it keeps failing, check the server for disk errors');
+}
