@@ -4,6 +4,7 @@ import { jobEvents, jobRequests } from './jobs-contract';
 import { hostsRequests } from './hosts-contract';
 import { discoveryRequests } from './discovery-contract';
 import { vaultRequests } from './vault-contract';
+import { restoreRequests } from './restore-contract';
 import { backupRequests } from './backup-contract';
 
 /**
@@ -17,6 +18,7 @@ export const requests = {
   ...discoveryRequests,
   ...vaultRequests,
   ...backupRequests,
+  ...restoreRequests,
 };
 
 /** Every event the engine emits, by name. */

@@ -16,6 +16,7 @@ import { HostService } from '../hosts/host-service';
 import { hostsHandlers } from './hosts-handlers';
 import { discoveryHandlers } from './discovery-handlers';
 import { type EngineStdio, vaultHandlers } from './vault-handlers';
+import { restoreHandlers } from './restore-handlers';
 import { backupHandlers } from './backup-handlers';
 import { JobJournal } from '../jobs/job-journal';
 import { join } from 'node:path';
@@ -71,6 +72,7 @@ export class Engine {
       ...hostsHandlers(this.hosts),
       ...discoveryHandlers(this.hosts),
       ...vaultHandlers({ home: this.home, env: process.env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
+      ...restoreHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs }),
       ...backupHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs, journal: this.journal }),
     };
     this.bus.setMaxListeners(100);
