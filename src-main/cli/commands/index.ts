@@ -4,6 +4,7 @@ import { coreCommands } from './core-commands';
 import { discoveryCommands } from './discovery-commands';
 import { hostCommands } from './host-commands';
 import { vaultCommands } from './vault-commands';
+import { restoreCommands } from './restore-commands';
 
 /** Every CLI command; each domain contributes its own list. */
-export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands];
+export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands, ...restoreCommands];
