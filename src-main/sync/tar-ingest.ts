@@ -51,28 +51,32 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
   const waiting: ReadEntry[] = [];
   let failure: Error | undefined;
   let finished = false;
+  let current: ReadEntry | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
     wake = undefined;
     w?.();
   };
+  // A failure also ends the body being read, so a consumer never waits for bytes that will not come.
+  const fail = (err: Error) => {
+    failure ??= err;
+    current?.on('error', () => undefined);
+    current?.destroy(asError(failure));
+    notify();
+  };
   parser.on('entry', (entry: ReadEntry) => {
     waiting.push(entry);
     notify();
   });
-  parser.on('error', (err: Error) => {
-    failure ??= err;
-    notify();
-  });
+  parser.on('error', (err: Error) => fail(err));
   parser.on('end', () => {
     finished = true;
     notify();
   });
   const onAbort = () => {
-    failure ??= new LifeboatError('cancelled', 'the transfer was cancelled');
+    fail(new LifeboatError('cancelled', 'the transfer was cancelled'));
     source.destroy();
-    notify();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   const pump = (async () => {
@@ -83,8 +87,7 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
       }
       parser.end();
     } catch (err) {
-      failure ??= err as Error;
-      notify();
+      fail(err as Error);
     }
   })();
   try {
@@ -96,6 +99,7 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
         await new Promise<void>((r) => (wake = r));
         continue;
       }
+      current = entry;
       const type = memberType(entry.type);
       const raw = entry.linkpath ?? '';
       const member: TarMember = {
@@ -110,6 +114,7 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
         body: entry as unknown as AsyncIterable<Buffer>,
       };
       yield member;
+      if (failure) throw asError(failure);
       if (!entry.emittedEnd) {
         // The consumer skipped (part of) the body: drain it so the parser moves on.
         await new Promise<void>((r) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PreviousItem } from '../../src-main/backup/source';
 import type { Snapshot, TreeEntry } from '../../src-main/vault/snapshots';
 import type { Vault } from '../../src-main/vault/vault';
 
@@ -65,4 +66,14 @@ export function diffViews(a: TreeView, b: TreeView): string[] {
   for (const [p, v] of a) if (b.get(p) !== v) out.push(`${p}: server ${v} | vault ${b.get(p) ?? '(missing)'}`);
   for (const [p, v] of b) if (!a.has(p)) out.push(`${p}: server (missing) | vault ${v}`);
   return out;
+}
+
+/** The latest earlier copy of an item (what the runner's previous-item lookup returns). */
+export async function previousOf(vault: Vault, itemId: string): Promise<PreviousItem | undefined> {
+  const all = await vault.readAllSnapshots();
+  for (const snapshot of all.reverse()) {
+    const item = snapshot.items.find((i) => i.name === itemId);
+    if (item) return { snapshot, item };
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import type { Inventory, Item } from '../../../src-main/api/discovery-contract';
-import type { PreviousItem, SourceResult } from '../../../src-main/backup/source';
+import type { SourceResult } from '../../../src-main/backup/source';
 import { type VolumeSourceOptions, createVolumeSource } from '../../../src-main/backup/volume-source';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { JobContext } from '../../../src-main/jobs/job-runner';
@@ -8,6 +8,7 @@ import { ProgressMeter } from '../../../src-main/jobs/progress-meter';
 import type { Snapshot } from '../../../src-main/vault/snapshots';
 import { type Vault, initVault, openVault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
+import { previousOf } from '../../helpers/tree-view';
 
 /** Label and name prefix of everything these tests create in the lab. */
 export const testLabel = 'org.lifeboat.test=sync';
@@ -34,16 +35,6 @@ export function testJob(signal?: AbortSignal): JobContext & { logs: string[]; ph
 /** The item discovery would report for a volume or a bind mount. */
 export function treeItem(kind: 'volume' | 'bind', name: string, stack = '_'): Item {
   return { id: `${stack}/${kind}:${name}`, stack, kind, name, ...(kind === 'volume' ? { volume: name } : { path: name }), covered: false, secret: false, notes: [] };
-}
-
-/** The latest earlier copy of an item (what the runner's previous-item lookup returns). */
-export async function previousOf(vault: Vault, itemId: string): Promise<PreviousItem | undefined> {
-  const all = await vault.readAllSnapshots();
-  for (const snapshot of all.reverse()) {
-    const item = snapshot.items.find((i) => i.name === itemId);
-    if (item) return { snapshot, item };
-  }
-  return undefined;
 }
 
 /** Backs one item up into its own snapshot, against the previous copy in the vault. */

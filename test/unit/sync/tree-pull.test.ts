@@ -1,0 +1,227 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RemoteProcess } from '../../../src-main/hosts/remote-process';
+import { type PullOptions, type PullPhase, pullTree } from '../../../src-main/sync/tree-pull';
+import type { ShellAccess } from '../../../src-main/sync/access-ladder';
+import type { Vault } from '../../../src-main/vault/vault';
+import { diffViews, previousOf, serverView, vaultView } from '../../helpers/tree-view';
+import { newVault, pseudoRandom, reopen, tempDir } from '../vault/helpers';
+import { localAccess, runLocal } from './local-access';
+
+const NAME = 'local/volume:data';
+
+async function pull(vault: Vault, access: ShellAccess, options: PullOptions = {}, phase?: (p: PullPhase) => void) {
+  const previous = await previousOf(vault, NAME);
+  const writer = await vault.createSnapshot({ host: 'local' });
+  const pulled = await pullTree(access, { snapshot: writer, vault, item: { name: NAME, kind: 'volume' }, ...(previous ? { previous } : {}), ...(phase ? { phase } : {}) }, options);
+  const tree = writer.addTree({ name: NAME, kind: 'volume', info: {} });
+  for (const e of pulled.entries) await tree.addEntry(e);
+  await tree.close();
+  return { snapshot: await writer.commit(), pulled };
+}
+
+async function expectEqual(vault: Vault, root: string, snapshot: Awaited<ReturnType<typeof pull>>['snapshot']) {
+  expect(diffViews(serverView(root), await vaultView(vault, snapshot, NAME))).toEqual([]);
+}
+
+describe('tree pull (local shell as the server)', () => {
+  const tmp = tempDir('lifeboat-pull-');
+  afterAll(() => tmp.cleanup());
+  let n = 0;
+  const setup = async () => {
+    const base = join(tmp.dir, `case${++n}`);
+    const root = join(base, 'tree');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'empty'));
+    const keys = await newVault(join(base, 'vault'));
+    return { root, vault: await reopen(join(base, 'vault'), keys) };
+  };
+
+  it('pulls incrementally: only added and changed files travel; deletes, renames, chmods and relinks read back exactly', async () => {
+    const { root, vault } = await setup();
+    writeFileSync(join(root, 'a/keep.txt'), 'keep');
+    writeFileSync(join(root, 'a/change.txt'), 'before');
+    writeFileSync(join(root, 'a/delete.txt'), 'bye');
+    writeFileSync(join(root, 'a/rename-me.txt'), pseudoRandom(5000, 3));
+    writeFileSync(join(root, 'a/chmod.txt'), 'mode');
+    writeFileSync(join(root, 'suid'), '#!/bin/sh\n');
+    chmodSync(join(root, 'suid'), 0o4755);
+    symlinkSync('a/keep.txt', join(root, 'link'));
+    const first = await pull(vault, localAccess(root));
+    await expectEqual(vault, root, first.snapshot);
+    expect(first.pulled.stats).toMatchObject({ files: 6, reused: 0, fetched: 6 });
+
+    writeFileSync(join(root, 'a/new.txt'), 'brand new');
+    writeFileSync(join(root, 'a/change.txt'), 'after!!');
+    unlinkSync(join(root, 'a/delete.txt'));
+    mkdirSync(join(root, 'b'));
+    renameSync(join(root, 'a/rename-me.txt'), join(root, 'b/renamed.txt'));
+    chmodSync(join(root, 'a/chmod.txt'), 0o600);
+    unlinkSync(join(root, 'link'));
+    symlinkSync('a/new.txt', join(root, 'link'));
+    const second = await pull(vault, localAccess(root));
+    await expectEqual(vault, root, second.snapshot);
+    const s = second.pulled.stats;
+    expect(s).toMatchObject({ files: 6, reused: 3, fetched: 3, fetchedBytes: 9 + 7 + 5000 });
+    // The wire carries the (gzipped) listing, the tar list and the three files in tar framing.
+    expect(s.wireReceived).toBeLessThan(9 + 7 + 5000 + 3 * 1024 + 4096 + 2048);
+
+    const third = await pull(vault, localAccess(root));
+    expect(third.pulled.stats).toMatchObject({ reused: 6, fetched: 0, fetchedBytes: 0 });
+    await expectEqual(vault, root, third.snapshot);
+  });
+
+  it('reuses files whose previous entry only has millisecond times (compares like with like)', async () => {
+    const { root, vault } = await setup();
+    writeFileSync(join(root, 'a/x'), 'x');
+    execFileSync('touch', ['-d', '2024-01-01 00:00:00.123456789', join(root, 'a/x')]);
+    const first = await pull(vault, localAccess(root));
+    const entry = first.pulled.entries.find((e) => e.path === 'a/x');
+    expect(entry).toMatchObject({ mtime: 1704067200123, mtimeNs: '1704067200123456789' });
+    // Rewrite history: an older snapshot that kept only milliseconds.
+    const writer = await vault.createSnapshot({ host: 'local' });
+    const tree = writer.addTree({ name: NAME, kind: 'volume' });
+    for (const e of first.pulled.entries) {
+      const { mtimeNs: _drop, ...legacy } = e;
+      await tree.addEntry(legacy);
+    }
+    await tree.close();
+    await writer.commit();
+    const second = await pull(vault, localAccess(root));
+    expect(second.pulled.stats).toMatchObject({ reused: 1, fetched: 0 });
+  });
+
+  it('leaves out a file that vanished between the listing and the tar, with a warning', async () => {
+    const { root, vault } = await setup();
+    writeFileSync(join(root, 'a/stays'), 'stays');
+    writeFileSync(join(root, 'a/goes'), 'goes');
+    const { snapshot, pulled } = await pull(vault, localAccess(root), {}, (p) => p === 'transfer' && unlinkSync(join(root, 'a/goes')));
+    expect(pulled.warnings).toEqual([expect.stringMatching(/^a\/goes: vanished/)]);
+    // (the directory's mtime moved when the file was deleted, after the listing)
+    expect(diffViews(serverView(root, { mtimes: false }), await vaultView(vault, snapshot, NAME, { mtimes: false }))).toEqual([]);
+  });
+
+  it('stores the content tar read when a file changed after the listing, and fetches it again next time', async () => {
+    const { root, vault } = await setup();
+    writeFileSync(join(root, 'a/log'), 'line 1\n');
+    const first = await pull(vault, localAccess(root), {}, (p) => p === 'transfer' && appendFileSync(join(root, 'a/log'), 'line 2\n'));
+    expect(first.pulled.warnings).toEqual([]);
+    const back = await vaultView(vault, first.snapshot, NAME, { mtimes: false });
+    expect(back.get('a/log')).toBe(serverView(root, { mtimes: false }).get('a/log'));
+    const second = await pull(vault, localAccess(root));
+    expect(second.pulled.stats).toMatchObject({ fetched: 1 });
+    await expectEqual(vault, root, second.snapshot);
+  });
+
+  it('never stores zero padding from a file that shrank while tar read it', async () => {
+    const { root, vault } = await setup();
+    const file = join(root, 'a/shrinks');
+    writeFileSync(file, pseudoRandom(100_000, 5));
+    writeFileSync(join(root, 'a/other'), 'other');
+    let shrinkRounds = 1;
+    const shrinkingTar = (script: string, args: readonly string[], o: Parameters<typeof runLocal>[2]): RemoteProcess | undefined => {
+      if (!script.includes('exec tar') || shrinkRounds === 0) return undefined;
+      shrinkRounds--;
+      const real = execFileSync('sh', ['-c', script, 'sh', ...args], { input: o?.stdin as Buffer });
+      truncateSync(file, 10_000 + shrinkRounds * 1000);
+      return { stdout: Readable.from([real]), done: Promise.resolve({ code: 0, stderr: 'tar: a/shrinks: File shrank by 60000 bytes; padding with zeros\n' }), kill: async () => undefined };
+    };
+    const once = await pull(vault, localAccess(root, { intercept: shrinkingTar }));
+    expect(once.pulled.warnings).toEqual([]);
+    await expectEqual(vault, root, once.snapshot);
+
+    writeFileSync(file, pseudoRandom(100_000, 6));
+    shrinkRounds = 3;
+    const always = await pull(vault, localAccess(root, { intercept: shrinkingTar }));
+    expect(always.pulled.warnings).toEqual([expect.stringMatching(/^a\/shrinks: kept shrinking/)]);
+    expect(always.pulled.entries.map((e) => e.path)).not.toContain('a/shrinks');
+    expect(always.pulled.entries.map((e) => e.path)).toContain('a/other');
+  });
+
+  it('fetches only changed blocks of a large file and rebuilds it exactly (zero blocks, growth, shrink)', async () => {
+    const { root, vault } = await setup();
+    const opts = { deltaThreshold: 1024 * 1024, blockSize: 64 * 1024 };
+    const file = join(root, 'disk.img');
+    const data = pseudoRandom(4 * 1024 * 1024, 9);
+    data.fill(0, 1024 * 1024, 2 * 1024 * 1024); // sparse-looking: 16 identical zero blocks
+    writeFileSync(file, data);
+    const first = await pull(vault, localAccess(root), opts);
+    expect(first.pulled.entries.find((e) => e.path === 'disk.img')?.blocks?.size).toBe(64 * 1024);
+
+    // In place: 100 bytes in block 40; a zero block now holds data, and data becomes zeros.
+    execFileSync('sh', ['-c', `printf 'changed!%.0s' $(seq 1 12) | dd of="$1" bs=1 seek=$((40*65536+7)) conv=notrunc status=none`, 'sh', file]);
+    const changed = readFileSync(file);
+    changed.fill(0, 3 * 1024 * 1024, 3 * 1024 * 1024 + 64 * 1024);
+    writeFileSync(file, changed);
+    const second = await pull(vault, localAccess(root), opts);
+    await expectEqual(vault, root, second.snapshot);
+    // block 40 fetched; the zeroed block 48 is served from an old zero block
+    expect(second.pulled.stats).toMatchObject({ delta: 1, deltaBlocks: 64, deltaBlocksFetched: 1, fetched: 0 });
+    expect(second.pulled.stats.wireReceived).toBeLessThan(64 * 1024 + 64 * 120 + 8192);
+
+    appendFileSync(file, pseudoRandom(100_000, 10));
+    const grown = await pull(vault, localAccess(root), opts);
+    await expectEqual(vault, root, grown.snapshot);
+    expect(grown.pulled.stats.deltaBlocksFetched).toBe(2);
+
+    truncateSync(file, 3 * 1024 * 1024 + 1000);
+    const shrunk = await pull(vault, localAccess(root), opts);
+    await expectEqual(vault, root, shrunk.snapshot);
+    expect(shrunk.pulled.stats.deltaBlocksFetched).toBe(1);
+  });
+
+  it('computes the old block hashes from the vault when the previous entry has none', async () => {
+    const { root, vault } = await setup();
+    const file = join(root, 'db.sqlite');
+    writeFileSync(file, pseudoRandom(2 * 1024 * 1024, 11));
+    await pull(vault, localAccess(root), { deltaThreshold: 64 * 1024 * 1024 });
+    execFileSync('sh', ['-c', `printf xyz | dd of="$1" bs=1 seek=1000000 conv=notrunc status=none`, 'sh', file]);
+    const second = await pull(vault, localAccess(root), { deltaThreshold: 1024 * 1024, blockSize: 128 * 1024 });
+    expect(second.pulled.stats).toMatchObject({ delta: 1, deltaBlocks: 16, deltaBlocksFetched: 1 });
+    await expectEqual(vault, root, second.snapshot);
+  });
+
+  it('fetches a file whole when it changed between block hashing and the range fetch', async () => {
+    const { root, vault } = await setup();
+    const opts = { deltaThreshold: 1024 * 1024, blockSize: 64 * 1024 };
+    const file = join(root, 'moving.bin');
+    writeFileSync(file, pseudoRandom(2 * 1024 * 1024, 12));
+    await pull(vault, localAccess(root), opts);
+    execFileSync('sh', ['-c', `printf a | dd of="$1" bs=1 seek=5 conv=notrunc status=none`, 'sh', file]);
+    const racing = localAccess(root, {
+      onRun: (script) => {
+        if (script.includes('exec sh -s')) execFileSync('sh', ['-c', `printf b | dd of="$1" bs=1 seek=1500000 conv=notrunc status=none`, 'sh', file]);
+      },
+    });
+    const second = await pull(vault, racing, opts);
+    expect(second.pulled.stats).toMatchObject({ delta: 0, fetched: 1 });
+    // content as it is now; the stored mtime is the listing's, so the next pull fetches it again
+    expect(diffViews(serverView(root, { mtimes: false }), await vaultView(vault, second.snapshot, NAME, { mtimes: false }))).toEqual([]);
+    const third = await pull(vault, localAccess(root), opts);
+    expect(third.pulled.stats).toMatchObject({ delta: 1, deltaBlocksFetched: 0 });
+    await expectEqual(vault, root, third.snapshot);
+  });
+
+  it('without split/dd on the server, changed large files come whole in the tar', async () => {
+    const { root, vault } = await setup();
+    const tools = new Set(['gnufind', 'gnutar']);
+    const file = join(root, 'big.bin');
+    writeFileSync(file, pseudoRandom(2 * 1024 * 1024, 13));
+    await pull(vault, localAccess(root, { tools }), { deltaThreshold: 1024 * 1024 });
+    appendFileSync(file, 'more');
+    const second = await pull(vault, localAccess(root, { tools }), { deltaThreshold: 1024 * 1024 });
+    expect(second.pulled.stats).toMatchObject({ delta: 0, fetched: 1, fetchedBytes: 2 * 1024 * 1024 + 4 });
+    await expectEqual(vault, root, second.snapshot);
+  });
+
+  it('fails with not-found when the root is gone', async () => {
+    const { vault } = await setup();
+    const writer = await vault.createSnapshot({ host: 'local' });
+    await expect(pullTree(localAccess(join(tmp.dir, 'nope')), { snapshot: writer, vault, item: { name: NAME, kind: 'volume' } })).rejects.toMatchObject({ code: 'not-found' });
+    await writer.abort();
+    rmSync(join(tmp.dir, 'nope'), { force: true, recursive: true });
+  });
+});
