@@ -42,12 +42,14 @@ export class ArchiveRefusal extends Error {
  * paths, drive letters, `..` anywhere, NUL bytes, backslashes used as separators and empty
  * components after normalisation are all refused rather than "fixed": a backup Lifeboat wrote
  * never contains them, so their presence means the archive is not what it claims to be.
+ * `allowBackslash` accepts a backslash as an ordinary character (a legal one in POSIX names,
+ * e.g. `back\slash.txt`); never set it where the filesystem treats it as a separator (Windows).
  */
-export function safeEntryPath(raw: string, limits: ArchiveLimits = defaultArchiveLimits): string {
+export function safeEntryPath(raw: string, limits: ArchiveLimits = defaultArchiveLimits, options: { allowBackslash?: boolean } = {}): string {
   if (raw.includes('\0')) throw new ArchiveRefusal(raw, 'NUL byte in path');
   if (raw.length > limits.maxPathLength) throw new ArchiveRefusal(raw, 'path too long');
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || raw.startsWith('\\')) throw new ArchiveRefusal(raw, 'absolute path');
-  if (raw.includes('\\')) throw new ArchiveRefusal(raw, 'backslash in path');
+  if (raw.includes('\\') && !options.allowBackslash) throw new ArchiveRefusal(raw, 'backslash in path');
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) throw new ArchiveRefusal(raw, '".." in path');
   if (parts.length === 0) return '';

@@ -13,6 +13,8 @@ export interface SafeExtractOptions {
   /** chown entries to their recorded owners (only effective as root). */
   readonly preserveOwners?: boolean;
   readonly signal?: AbortSignal;
+  /** Accept `\` as an ordinary name character (POSIX systems only; see safeEntryPath). */
+  readonly allowBackslash?: boolean;
 }
 
 /** What was unpacked. */
@@ -73,7 +75,7 @@ export async function safeExtract(input: Readable, staging: string, options: Saf
     if (failure) return entry.resume();
     entries++;
     if (entries > limits.maxEntries) throw new ArchiveRefusal(entry.path, `more than ${limits.maxEntries} entries`);
-    const rel = safeEntryPath(entry.path, limits);
+    const rel = safeEntryPath(entry.path, limits, { allowBackslash: options.allowBackslash ?? false });
     const type = checkEntryType(entry.path, entry.type);
     const size = entry.size ?? 0;
     if (size > limits.maxEntrySize) throw new ArchiveRefusal(entry.path, `entry of ${size} bytes exceeds the ${limits.maxEntrySize}-byte limit`);
@@ -104,7 +106,7 @@ export async function safeExtract(input: Readable, staging: string, options: Saf
     if (type === 'Link') {
       let targetRel: string;
       try {
-        targetRel = safeEntryPath(entry.linkpath ?? '', limits);
+        targetRel = safeEntryPath(entry.linkpath ?? '', limits, { allowBackslash: options.allowBackslash ?? false });
       } catch (err) {
         throw new ArchiveRefusal(entry.path, `hard link target ${JSON.stringify(entry.linkpath)}: ${(err as ArchiveRefusal).reason}`);
       }

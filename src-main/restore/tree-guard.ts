@@ -17,6 +17,11 @@ export interface TreeGuardOptions {
   readonly outsideLinks: OutsideLinks;
   /** Only this file or subtree (a path inside the item). */
   readonly subtree?: string;
+  /**
+   * Backslashes are ordinary characters in POSIX names (default true: servers). Where they
+   * would be separators (files to a Windows machine), entries containing one are skipped.
+   */
+  readonly allowBackslash?: boolean;
 }
 
 /** An entry the guard let through, with its path in the output (re-rooted for a subtree). */
@@ -54,7 +59,7 @@ export class TreeGuard {
     if (options.subtree !== undefined && options.subtree !== '') {
       let sub: string;
       try {
-        sub = safeEntryPath(options.subtree, this.limits);
+        sub = safeEntryPath(options.subtree, this.limits, { allowBackslash: options.allowBackslash ?? true });
       } catch (err) {
         throw new LifeboatError('bad-input', `"${options.subtree.slice(0, 200)}" is not a path inside the item: ${(err as ArchiveRefusal).reason}`, 'give a relative path as "lifeboat ls" shows it');
       }
@@ -76,7 +81,9 @@ export class TreeGuard {
 
   /** Checks one entry; returns it (with its output path) or undefined when it is skipped. Throws ArchiveRefusal. */
   check(entry: TreeEntry): GuardedEntry | undefined {
-    const path = safeEntryPath(entry.path, this.limits);
+    const backslashOk = this.options.allowBackslash ?? true;
+    const path = safeEntryPath(entry.path, this.limits, { allowBackslash: true });
+    if (!backslashOk && path.includes('\\')) return this.skip(path, 'its name contains a backslash, which this system treats as a folder separator');
     if (path !== entry.path) throw new ArchiveRefusal(entry.path, 'path is not in normal form');
     if (++this.entries > this.limits.maxEntries) throw new ArchiveRefusal(path, `more than ${this.limits.maxEntries} entries`);
     const parts = path.split('/');

@@ -4,6 +4,7 @@ import { LifeboatError } from '../api/errors';
 import { readTreeEntries } from '../vault/item-reader';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
+import type { RootAttributes } from './remote-tree';
 import { padding, tarEnd, tarHeader } from './tar-writer';
 import { type GuardedEntry, TreeGuard, type TreeGuardOptions, refusalError } from './tree-guard';
 
@@ -23,6 +24,8 @@ export interface TreeTarOptions extends TreeGuardOptions {
   readonly signal?: AbortSignal;
   /** File bytes put into the archive so far (for progress). */
   readonly onBytes?: (n: number) => void;
+  /** Mode, owner and time of the tree's root directory: written as a `./` member first. */
+  readonly root?: RootAttributes;
   /** Filled with the SHA-256 (hex) of every file's content as it passes, by output path (drills). */
   readonly fileHashes?: Map<string, string>;
 }
@@ -50,6 +53,8 @@ export function vaultTreeSource(vault: Vault, snapshot: Snapshot, item: Snapshot
  */
 export async function* treeTar(source: TreeSource, options: TreeTarOptions, report: TreeTarReport): AsyncGenerator<Buffer> {
   const guard = new TreeGuard(options);
+  const root = options.root;
+  if (root) yield tarHeader({ path: '.', type: 'dir', mode: root.mode, uid: root.uid, gid: root.gid, mtimeMs: root.mtimeMs ?? 0, ...(root.mtimeNs ? { mtimeNs: root.mtimeNs } : {}), size: 0 });
   for await (const entry of source.entries()) {
     if (options.signal?.aborted) throw new LifeboatError('cancelled', 'the restore was cancelled');
     let guarded: GuardedEntry | undefined;
