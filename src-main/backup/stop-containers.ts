@@ -64,7 +64,13 @@ export async function withContainersStopped<T>(
   try {
     for (const name of names) {
       log('info', `stopping ${name} for a consistent copy`);
-      await docker.getContainer(name).stop({ t: 30 });
+      try {
+        await docker.getContainer(name).stop({ t: 30 });
+      } catch (err) {
+        // 304: already stopped (e.g. by an outer stop of the same run); whoever stopped it restarts it.
+        if ((err as { statusCode?: number }).statusCode === 304) continue;
+        throw err;
+      }
       stopped.push(name);
     }
     const value = await copy();

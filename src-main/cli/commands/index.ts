@@ -4,7 +4,8 @@ import { coreCommands } from './core-commands';
 import { discoveryCommands } from './discovery-commands';
 import { hostCommands } from './host-commands';
 import { vaultCommands } from './vault-commands';
+import { backupCommands } from './backup-commands';
 import { restoreCommands } from './restore-commands';
 
 /** Every CLI command; each domain contributes its own list. */
-export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands, ...restoreCommands];
+export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands, ...restoreCommands, ...backupCommands];

@@ -1,0 +1,106 @@
+import type { ContainerInfo } from '../api/discovery-contract';
+import { LifeboatError } from '../api/errors';
+import { containerExec } from '../discovery/docker-exec';
+import { containerSpawn } from '../hosts/docker-spawn';
+import { storeDump } from './dump-item';
+import { type DumpVerifier, checkedDump, lastLine } from './dump-stream';
+import type { BackupSource, SourceContext, SourceResult } from './source';
+import { type SqliteFacts, localSqliteVerifier, pathInContainer, recordSqliteFacts } from './sqlite-check';
+import { sqliteArchiveCopy } from './sqlite-archive';
+
+/**
+ * The online copy, run inside a container that mounts the volume and has `sqlite3`; the file
+ * is `$1`. No `sqlite3` build we ship against can write `.backup` or `VACUUM INTO` to a pipe,
+ * and Debian's lacks the `sqlite_dbpage` table, so:
+ *
+ * - rollback-journal databases (delete, truncate, persist): a read transaction is opened and,
+ *   while it holds SQLite's SHARED lock (no writer can change the file until it ends), the file
+ *   is streamed by `cat` from descriptor 3, opened by this script before sqlite3 starts so that
+ *   the path never passes through sqlite3's dot-command parser. No temp file anywhere. The
+ *   snapshot's size (page_count × page_size) goes to stderr and must match what arrived.
+ * - WAL databases: the file alone is not a consistent copy (committed pages may still be in
+ *   the -wal file), so SQLite's own online backup API writes a consistent copy to a temp file
+ *   in the container's /tmp, which is streamed and removed by a trap on exit — the one place
+ *   Lifeboat writes a temp file on a server (docs/backup.md says why and what it costs).
+ */
+export const sqliteStreamScript = [
+  'db="$1"',
+  'mode="$(sqlite3 -batch "$db" ".timeout 10000" "PRAGMA journal_mode;")" || exit 3',
+  'echo "lifeboat-journal-mode:$mode" >&2',
+  'if [ "$mode" = wal ]; then',
+  '  t="$(mktemp /tmp/lifeboat-sqlite.XXXXXX)" || exit 3',
+  '  trap \'rm -f "$t"\' EXIT HUP INT TERM',
+  '  sqlite3 -bail -batch "$db" ".timeout 10000" ".backup \'$t\'" >&2 || exit 4',
+  '  cat "$t"',
+  'else',
+  '  exec 3<"$db" || exit 3',
+  `  exec sqlite3 -bail -batch "$db" '.timeout 10000' '.output /dev/stderr' 'BEGIN;' "SELECT 'lifeboat-size:' || ((SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()));" '.system cat <&3' 'COMMIT;'`,
+  'fi',
+].join('\n');
+
+/** Containers that mount the item's volume, running ones first (the discovered user first of all). */
+export function sqliteCandidates(ctx: SourceContext): ContainerInfo[] {
+  const all = ctx.inventory.stacks.flatMap((s) => s.containers).filter((c) => pathInContainer(c, ctx.item));
+  const rank = (c: ContainerInfo) => (c.name === ctx.item.container ? 0 : c.state === 'running' ? 1 : 2);
+  return [...all].sort((a, b) => rank(a) - rank(b));
+}
+
+/** Verifies the online copy: the tool's report on stderr, then the local integrity check. */
+function onlineVerifier(what: string, facts: SqliteFacts, stderr: () => Promise<string>): DumpVerifier {
+  return localSqliteVerifier(what, facts, async (size) => {
+    const err = await stderr();
+    if (/System command returns/.test(err)) return `copying the file failed inside the container (${lastLine(err)})`;
+    const expected = /lifeboat-size:(\d+)/.exec(err)?.[1];
+    if (expected !== undefined && Number(expected) !== size) return `the copy has ${size} bytes but the database had ${expected}`;
+    return undefined;
+  });
+}
+
+async function onlineCopy(ctx: SourceContext, container: string, path: string): Promise<SourceResult> {
+  const signal = ctx.job.signal;
+  const what = `the SQLite copy of ${path} in ${container}`;
+  const info: Record<string, string> = { format: 'sqlite database file', container, volume: ctx.item.volume ?? '', path: ctx.item.path ?? '', method: 'online (sqlite3 in the container)' };
+  const warnings: string[] = [];
+  const facts: SqliteFacts = {};
+  const proc = await containerSpawn(ctx.host.docker, container, ['sh', '-c', sqliteStreamScript, 'lifeboat', path], { signal });
+  const verifier = onlineVerifier(what, facts, async () => (await proc.done).stderr);
+  const stream = checkedDump(proc, { what, info, warnings, verifier, signal, ...(ctx.previous ? { previous: ctx.previous } : {}) });
+  async function* recorded(): AsyncGenerator<Buffer> {
+    yield* stream;
+    const mode = /lifeboat-journal-mode:(\w+)/.exec((await proc.done).stderr)?.[1];
+    if (mode) info.journalMode = mode;
+    if (mode === 'wal') info.method = 'online .backup to a temp file in the container (WAL database)';
+    recordSqliteFacts(info, facts);
+  }
+  return storeDump(ctx, info, warnings, recorded(), async () => {
+    await verifier.abort();
+    await proc.kill();
+  });
+}
+
+async function hasSqlite3(ctx: SourceContext, container: string): Promise<boolean> {
+  try {
+    const r = await containerExec(ctx.host.docker, container, ['sh', '-c', 'command -v sqlite3 && command -v cat'], { timeoutMs: 15_000, signal: ctx.job.signal });
+    return r.exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SQLite: an online copy through `sqlite3` in a running container that mounts the volume;
+ * where none has it, a plain copy through the Docker archive endpoint with the containers
+ * that use the volume stopped (a stopped writer cannot change the file). Either way the copy
+ * must pass `PRAGMA integrity_check` here before it counts.
+ */
+export const sqliteSource: BackupSource = {
+  kinds: ['sqlite'],
+  async backup(ctx) {
+    const candidates = sqliteCandidates(ctx);
+    if (candidates.length === 0) throw new LifeboatError('not-found', `no container mounts volume ${ctx.item.volume ?? '?'}, so ${ctx.item.id} cannot be read`, 'run discovery again; the volume may be gone');
+    for (const c of candidates.filter((x) => x.state === 'running')) {
+      if (await hasSqlite3(ctx, c.name)) return onlineCopy(ctx, c.name, pathInContainer(c, ctx.item) as string);
+    }
+    return sqliteArchiveCopy(ctx, candidates);
+  },
+};
