@@ -58,13 +58,14 @@ export async function runInContainer(docker: Docker, container: string, argv: re
   return { code: exit.code, ...(exit.signal ? { signal: exit.signal } : {}), stdout: Buffer.concat(out), stderr: exit.stderr };
 }
 
-/** The last meaningful line of a tool's stderr, for error messages (no secrets were in argv). */
+/** The last error line of a tool's stderr (or its last line), for error messages (no secrets were in argv). */
 export function lastLine(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^(WARNING: errors ignored|pg_restore: warning)/.test(l));
-  return (lines.pop() ?? '').slice(0, 300);
+  const errors = lines.filter((l) => /\berror\b|fatal|could not|failed/i.test(l));
+  return (errors.pop() ?? lines.pop() ?? '').slice(0, 300);
 }
 
 /** Throws `remote-failed` naming `what` unless the command exited 0. */
