@@ -50,6 +50,8 @@ export interface DbAdapter {
   tableStats(server: DbServer, database: string, withChecksums: boolean, signal?: AbortSignal): Promise<TableStats>;
   /** Environment of a drill's scratch server, from the original container's (secret files dropped). */
   scratchEnv(originalEnv: readonly string[]): string[];
+  /** A note for restores under another database name (MySQL: definers' grants name the old one). */
+  renameWarning?(original: string, name: string): string;
   /** Exits 0 once the scratch server accepts connections over TCP (not the init-time socket server). */
   readonly readyProbe: readonly string[];
 }

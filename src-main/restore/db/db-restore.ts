@@ -114,7 +114,8 @@ export async function restoreDb(adapter: DbAdapter, ctx: RestoreContext, hooks: 
     await adapter.dropDatabase(server, name).catch((e: Error) => job.log('warn', `could not drop the half-restored database ${where}: ${e.message}`));
     throw err;
   }
-  const warnings = [...notes, ...plan.warnings, ...(await verifyRows(adapter, server, name, facts))];
+  const renamed = name !== facts.database && adapter.renameWarning ? [adapter.renameWarning(facts.database, name)] : [];
+  const warnings = [...notes, ...plan.warnings, ...renamed, ...(await verifyRows(adapter, server, name, facts))];
   return { summary: `restored ${ctx.item.name} into the new database ${where}`, location: where, warnings };
 }
 

@@ -68,5 +68,8 @@ export const mysqlAdapter: DbAdapter = {
     return out;
   },
 
+  renameWarning: (original, name) =>
+    `views, routines and triggers keep their DEFINER, whose grants may name only \`${original}\`: if they fail in \`${name}\`, grant the definer access there (e.g. GRANT ALL ON \`${name}\`.* TO the app user)`,
+
   readyProbe: ['sh', '-c', 'a=mariadb-admin; command -v mariadb-admin >/dev/null 2>&1 || a=mysqladmin; exec "$a" --protocol=tcp -h127.0.0.1 ping'],
 };
