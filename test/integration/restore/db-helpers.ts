@@ -59,7 +59,9 @@ export async function dbLab(): Promise<{ home: string; vaultDir: string; engine:
 /** Stores bytes as a one-item snapshot of host "lab", the way the backup sources record dumps. */
 export async function storeItem(vault: Vault, name: string, kind: string, info: Record<string, string>, bytes: Buffer, tags: string[] = []): Promise<string> {
   const writer = await vault.createSnapshot({ host: 'lab', tags });
-  await writer.addStream({ name, kind, info }, [bytes]);
+  await writer.addStream({ name, kind, info }, (async function* () {
+    yield bytes;
+  })());
   return (await writer.commit()).id;
 }
 
