@@ -51,9 +51,9 @@ function nulList(paths: readonly string[]): Buffer {
   return Buffer.from(paths.map((p) => `${p}\0`).join(''));
 }
 
-/** The directory the item's paths are relative to (`/` for secrets taken from host paths). */
+/** The directory the item's paths are relative to (the secrets source records `root: /`). */
 function secretsRoot(ctx: RestoreContext): string {
-  const root = ctx.item.info.secretsRoot ?? '/';
+  const root = ctx.item.info.root ?? '/';
   if (!root.startsWith('/')) throw new LifeboatError('bad-input', `item "${ctx.item.name}" records a relative root`, 'restore it with --to-path PATH or --to-dir LOCALDIR');
   return root;
 }
@@ -104,7 +104,7 @@ async function inPlace(ctx: RestoreContext, host: HostConnection): Promise<Resto
   let safety: Snapshot | undefined;
   if (existing.length > 0) {
     ctx.job.meter.setPhase('safety', 'Safety copy of the files to be overwritten', { item: ctx.item.name });
-    safety = await safetySnapshotOfFiles(ctx, host, shell, root, existing);
+    safety = await safetySnapshotOfFiles(ctx, host, root, existing);
   }
   try {
     await installFrom(ctx, shell, root, ctx.snapshot, rels, false);
