@@ -10,16 +10,22 @@ export function containerImage(ctx: SourceContext): string | undefined {
 }
 
 /**
- * Records exact row counts per table in `info.rows` (JSON: table → rows), for drills that
- * restore the dump and compare. A failed count is a warning, never a failed backup: the dump
- * itself is what matters.
+ * Records exact row counts per table in `info.rows` (JSON: table → rows), and ordered content
+ * checksums in `info.checksums` (JSON: table → checksum) with `info.checksumMethod` when the
+ * count gives them, for drills that restore the dump and compare. A failed count is a warning,
+ * never a failed backup: the dump itself is what matters.
  */
-export async function recordRows(ctx: SourceContext, info: Record<string, string>, warnings: string[], count: () => Promise<TableStats>): Promise<void> {
+export async function recordRows(ctx: SourceContext, info: Record<string, string>, warnings: string[], count: () => Promise<TableStats>, checksumMethod?: string): Promise<void> {
   ctx.job.meter.setPhase('count', `Counting rows of ${ctx.item.id}`, { item: ctx.item.id });
   ctx.job.report(true);
   try {
     const stats = await count();
     info.rows = JSON.stringify(Object.fromEntries(Object.entries(stats).map(([table, s]) => [table, s.rows])));
+    const sums = Object.entries(stats).filter(([, s]) => s.checksum !== undefined);
+    if (checksumMethod && sums.length > 0) {
+      info.checksums = JSON.stringify(Object.fromEntries(sums.map(([table, s]) => [table, s.checksum])));
+      info.checksumMethod = checksumMethod;
+    }
   } catch (err) {
     if (ctx.job.signal.aborted) throw err;
     addWarning({ info, warnings }, `row counts were not recorded: ${toErrorPayload(err).message}`);

@@ -1,6 +1,6 @@
 import { LifeboatError } from '../api/errors';
 import { dbArgv } from '../databases/db-shell';
-import { mysqlTableStats } from '../databases/table-stats';
+import { checksumMethods, mysqlTableStats } from '../databases/table-stats';
 import { containerSpawn } from '../hosts/docker-spawn';
 import { containerImage, recordRows, storeDump, withHead } from './dump-item';
 import { checkedDump } from './dump-stream';
@@ -33,7 +33,7 @@ export const mysqlSource: BackupSource = {
     const warnings: string[] = [];
     const image = containerImage(ctx);
     if (image) info.image = image;
-    await recordRows(ctx, info, warnings, () => mysqlTableStats(docker, container, database, false, { signal }));
+    await recordRows(ctx, info, warnings, () => mysqlTableStats(docker, container, database, true, { signal }), checksumMethods.mysql);
     const proc = await containerSpawn(docker, container, dbArgv('mysql', mysqlDumpScript, [database]), { signal });
     const stream = checkedDump(proc, {
       what: `the dump of "${database}" in ${container}`,

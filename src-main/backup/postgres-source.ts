@@ -1,6 +1,6 @@
 import { LifeboatError } from '../api/errors';
 import { dbArgv } from '../databases/db-shell';
-import { pgTableStats } from '../databases/table-stats';
+import { checksumMethods, pgTableStats } from '../databases/table-stats';
 import { parsePgDumpHeader } from '../databases/versions';
 import { containerSpawn } from '../hosts/docker-spawn';
 import { checkedDump, addWarning } from './dump-stream';
@@ -40,7 +40,7 @@ async function dumpDatabase(ctx: SourceContext, container: string, database: str
   const image = containerImage(ctx);
   if (image) info.image = image;
   // Counted before the dump starts, for drills: exact count(*) per table, in a second query.
-  await recordRows(ctx, info, warnings, () => pgTableStats(docker, container, database, false, { signal }));
+  await recordRows(ctx, info, warnings, () => pgTableStats(docker, container, database, true, { signal }), checksumMethods.postgres);
   const verifier = await teeVerifier(docker, container, pgVerifyArgv, `pg_restore in ${container}`, signal);
   let proc;
   try {
