@@ -6,10 +6,12 @@ export const defaultBlockSize = 1024 * 1024;
 /**
  * A shell command (coreutils only) that prints the SHA-256 of every `blockSize` block of a
  * file, one per line, in order: `split --filter` pipes each block to sha256sum without
- * writing anything to the server's disk.
+ * writing anything to the server's disk. The filter runs under `$SHELL`; pinning it to
+ * /bin/sh matters: a login bash started under sshd may read ~/.bashrc for every block
+ * (measured: 32 blocks took 5 s instead of 0.3 s).
  */
 export function blockHashCommand(path: string, blockSize = defaultBlockSize): string {
-  return `split -b ${blockSize} --filter='sha256sum' -- ${shellQuote(path)} | cut -d' ' -f1`;
+  return `SHELL=/bin/sh split -b ${blockSize} --filter='sha256sum' -- ${shellQuote(path)} | cut -d' ' -f1`;
 }
 
 /** Parses the block hash command's output. */

@@ -27,6 +27,7 @@ export function testJob(signal?: AbortSignal): JobContext & { logs: string[]; ph
   const setPhase = meter.setPhase.bind(meter);
   meter.setPhase = (phase, label, options) => {
     phases.push(phase);
+    if (process.env.LIFEBOAT_TEST_TIMING) console.log(`${new Date().toISOString()} ${phase}`);
     setPhase(phase, label, options);
   };
   return { jobId: 'test', signal: signal ?? new AbortController().signal, meter, report: () => undefined, log: (level, m) => logs.push(`${level}: ${m}`), itemDone: () => undefined, logs, phases };

@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostConnection } from '../../../src-main/hosts/host-service';
+import type { Vault } from '../../../src-main/vault/vault';
+import { labInfo } from '../../helpers/lab';
+import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
+import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
+import { backupItem, newVault, throwawayVolume, treeItem } from './pull-helpers';
+
+const MiB = 1024 * 1024;
+
+function randomFile(path: string, bytes: number): void {
+  execFileSync('head', ['-c', String(bytes), '/dev/urandom'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: bytes + 1 });
+  execFileSync('sh', ['-c', 'head -c "$1" /dev/urandom > "$2"', 'sh', String(bytes), path]);
+}
+
+describe('incremental pulls of a throwaway volume over SSH', () => {
+  const homes = tempHomes();
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-incr-'));
+  const vol = throwawayVolume('incr');
+  const root = vol.mountpoint;
+  const item = treeItem('volume', vol.volume);
+  let conn: HostConnection;
+  let vault: Vault;
+
+  beforeAll(async () => {
+    const service = makeService(homes);
+    await service.add('lab', labUrl(), { identityFile: labInfo().ssh.identityFile, fingerprints: [labInfo().ssh.hostKeyFingerprint] });
+    conn = await service.open('lab', {});
+    vault = await newVault(join(dir, 'vault'));
+    mkdirSync(join(root, 'a/deep/er'), { recursive: true });
+    mkdirSync(join(root, 'empty'));
+    writeFileSync(join(root, 'a/keep.txt'), 'keep me');
+    writeFileSync(join(root, 'a/change.txt'), 'version 1');
+    writeFileSync(join(root, 'a/delete.txt'), 'delete me');
+    writeFileSync(join(root, 'a/deep/er/rename-me.bin'), Buffer.alloc(20_000, 7));
+    writeFileSync(join(root, 'a/chmod.txt'), 'chmod me');
+    writeFileSync(join(root, 'owned'), 'owned by 1000');
+    chownSync(join(root, 'owned'), 1000, 1000);
+    writeFileSync(join(root, 'setuid'), '#!/bin/sh\n');
+    chmodSync(join(root, 'setuid'), 0o4755);
+    chmodSync(join(root, 'a/deep'), 0o1777);
+    symlinkSync('a/keep.txt', join(root, 'current'));
+    symlinkSync('/nowhere/at/all', join(root, 'dangling'));
+    randomFile(join(root, 'disk.img'), 32 * MiB);
+  });
+  afterAll(async () => {
+    await vault?.close();
+    conn?.close();
+    vol.remove();
+    homes.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('first pull reads back equal (content, modes incl. setuid/sticky, owners, exact mtimes, links, empty dirs)', async () => {
+    const { snapshot, result } = await backupItem(conn, vault, item);
+    expect(diffViews(serverView(root), await vaultView(vault, snapshot, item.id))).toEqual([]);
+    expect(result.stored.info).toMatchObject({ access: 'host', files: '8', fetched: '8', reused: '0' });
+  });
+
+  it('after adds, changes, deletes, renames, chmods and relinks, the next snapshot reads back equal and only what changed travelled', async () => {
+    writeFileSync(join(root, 'a/new.txt'), 'a new file');
+    writeFileSync(join(root, 'a/change.txt'), 'version 2, longer');
+    unlinkSync(join(root, 'a/delete.txt'));
+    mkdirSync(join(root, 'b'));
+    renameSync(join(root, 'a/deep/er/rename-me.bin'), join(root, 'b/renamed.bin'));
+    chmodSync(join(root, 'a/chmod.txt'), 0o600);
+    chownSync(join(root, 'a/keep.txt'), 33, 33);
+    unlinkSync(join(root, 'current'));
+    symlinkSync('a/new.txt', join(root, 'current'));
+    const changedBytes = 'a new file'.length + 'version 2, longer'.length + 20_000;
+    const { snapshot, result } = await backupItem(conn, vault, item);
+    expect(diffViews(serverView(root), await vaultView(vault, snapshot, item.id))).toEqual([]);
+    expect(result.stored.info).toMatchObject({ files: '8', fetched: '3', reused: '5', fetchedBytes: String(changedBytes), delta: '0' });
+    // listing (gzipped) + NUL list + three files in tar framing; nothing of the 32 MiB image
+    expect(result.bytesTransferred).toBeGreaterThan(changedBytes);
+    expect(result.bytesTransferred).toBeLessThan(changedBytes + 3 * 1024 + 10 * 1024);
+  });
+
+  it('a big file changed in place goes through the block delta and moves only the changed blocks', async () => {
+    execFileSync('sh', ['-c', 'printf "patched in place" | dd of="$1" bs=1 seek=$((5*1048576+100)) conv=notrunc status=none; printf "and here" | dd of="$1" bs=1 seek=$((20*1048576-4)) conv=notrunc status=none', 'sh', join(root, 'disk.img')]);
+    const { snapshot, result } = await backupItem(conn, vault, item);
+    expect(diffViews(serverView(root), await vaultView(vault, snapshot, item.id))).toEqual([]);
+    // "and here" straddles blocks 19 and 20: three 1 MiB blocks travel, plus the block hashes
+    expect(result.stored.info).toMatchObject({ delta: '1', deltaBlocks: '3/32', fetched: '0' });
+    expect(result.bytesTransferred).toBeLessThan(3 * MiB + 32 * 65 + 16 * 1024);
+  });
+
+  it('nothing changed: nothing but the listing travels (exact-nanosecond quick check)', async () => {
+    const { result } = await backupItem(conn, vault, item);
+    expect(result.stored.info).toMatchObject({ fetched: '0', delta: '0', reused: '8' });
+    expect(result.bytesTransferred).toBeLessThan(4096);
+  });
+});
