@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupSummary } from '../../../src-main/api/backup-contract';
-import type { Snapshot } from '../../../src-main/vault/snapshots';
+import type { Snapshot, TreeEntry } from '../../../src-main/vault/snapshots';
 import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { dbLab, execIn } from '../restore/db-helpers';
@@ -87,14 +87,14 @@ describe('backing up the seeded lab: every dump kind and secrets', () => {
 
   it('stores secrets as a tree with modes, flagged secret, byte for byte', async () => {
     const envFile = lab.stacks.wiki?.envFile ?? '';
-    const entries = new Map<string, { mode: number; size: number; chunks?: string[] }>();
+    const entries = new Map<string, TreeEntry>();
     for await (const e of vault.readTree(snapshot, 'wiki/secrets:compose')) entries.set(e.path, e);
     const entry = entries.get(envFile.slice(1));
     expect(entry?.mode).toBe(statSync(envFile).mode & 0o7777);
     expect(entry?.mode).toBe(0o600);
     const parts: Buffer[] = [];
     await vault.withReadLock('test', async () => {
-      for await (const c of vault.readTreeFile({ ...(entry as never), type: 'file' }, 'wiki/secrets:compose')) parts.push(c);
+      for await (const c of vault.readTreeFile(entry as TreeEntry, 'wiki/secrets:compose')) parts.push(c);
     });
     expect(Buffer.concat(parts).equals(readFileSync(envFile))).toBe(true);
     expect(info('wiki/secrets:compose').secret).toBe('true');
