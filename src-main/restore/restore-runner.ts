@@ -12,6 +12,7 @@ import type { Snapshot, SnapshotItem } from '../vault/snapshots';
 import { LocalStorage } from '../vault/storage';
 import { type RestorePreview, type RestoreReport, type RestoreSink, type RestoreTarget, sinkFor } from './restore-sink';
 import './db/database-sinks';
+import './file-sinks';
 
 /** What restores and drills need from the composition root. */
 export interface RestoreServices {

@@ -139,7 +139,9 @@ async function preview(ctx: RestoreContext): Promise<RestorePreview> {
   const files = planned.entries.filter((e) => e.entry.type === 'file' || e.entry.type === 'symlink');
   const live = await liveStat(shell, root, files.map((e) => e.outPath));
   if (live.length > 0) warnings.push(`the ${live.length} file(s) that exist are saved first as a snapshot tagged "safety"`);
-  return planPreview(planFiles(files, live, false), `files to their paths under ${root} on ${host.host.name}`, warnings);
+  const absolute = (p: string) => posix.join(root, p);
+  const plan = planFiles(files.map((f) => ({ ...f, outPath: absolute(f.outPath) })), live.map((l) => ({ ...l, path: absolute(l.path) })), false);
+  return planPreview(plan, `files to their paths on ${host.host.name}`, warnings);
 }
 
 async function restore(ctx: RestoreContext): Promise<RestoreReport> {

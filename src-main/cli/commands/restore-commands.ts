@@ -32,7 +32,8 @@ export function targetFromFlags(values: CommandArgs['values']): RestoreTargetInp
   if (str('to-dir')) chosen.push({ mode: 'local-dir', localDir: str('to-dir') as string });
   if (chosen.length > 1) throw new LifeboatError('bad-input', 'choose one of --to-database, --in-place, --to-volume, --to-path, --to-dir', 'without any, each kind restores somewhere new (a new database or volume)');
   const container = str('to-container');
-  return { ...(chosen[0] ?? {}), ...(container ? { container } : {}) };
+  const subtree = str('subtree');
+  return { ...(chosen[0] ?? {}), ...(container ? { container } : {}), ...(subtree ? { subtree } : {}) };
 }
 
 /** Asks a yes/no question on the terminal; anything but "yes"/"y" is no. */
@@ -67,7 +68,7 @@ export const restoreCommands: CliCommand[] = [
   {
     path: ['restore'],
     summary: 'Restore an item of a snapshot (default: into a new database or volume; --dry-run previews)',
-    usage: 'SNAPSHOT ITEM [--to-database NAME | --in-place | --to-volume NAME | --to-path PATH | --to-dir LOCALDIR] [--to-container NAME] [--host HOST] [--dry-run] [--yes] [--vault DIR] [--passphrase-file FILE] [--json]',
+    usage: 'SNAPSHOT ITEM [--to-database NAME | --in-place | --to-volume NAME | --to-path PATH | --to-dir LOCALDIR] [--to-container NAME] [--subtree PATH] [--host HOST] [--dry-run] [--yes] [--vault DIR] [--passphrase-file FILE] [--json]',
     options: {
       ...common,
       'to-database': { type: 'string' },
@@ -76,6 +77,7 @@ export const restoreCommands: CliCommand[] = [
       'to-path': { type: 'string' },
       'to-dir': { type: 'string' },
       'to-container': { type: 'string' },
+      subtree: { type: 'string' },
       'dry-run': { type: 'boolean' },
       yes: { type: 'boolean' },
     },
