@@ -39,10 +39,9 @@ export function treeItem(kind: 'volume' | 'bind', name: string, stack = '_'): It
 }
 
 /** Backs one item up into its own snapshot, against the previous copy in the vault. */
-export async function backupItem(conn: HostConnection, vault: Vault, item: Item, options: VolumeSourceOptions = {}, signal?: AbortSignal): Promise<{ snapshot: Snapshot; result: SourceResult; job: ReturnType<typeof testJob> }> {
+export async function backupItem(conn: HostConnection, vault: Vault, item: Item, options: VolumeSourceOptions = {}, job = testJob()): Promise<{ snapshot: Snapshot; result: SourceResult; job: ReturnType<typeof testJob> }> {
   const previous = await previousOf(vault, item.id);
   const snapshot = await vault.createSnapshot({ host: 'lab' });
-  const job = testJob(signal);
   try {
     const result = await createVolumeSource(options).backup({ host: conn, inventory: {} as Inventory, item, snapshot, vault, ...(previous ? { previous } : {}), job });
     return { snapshot: await snapshot.commit(), result, job };

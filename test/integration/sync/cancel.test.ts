@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostConnection } from '../../../src-main/hosts/host-service';
+import type { Vault } from '../../../src-main/vault/vault';
+import { labInfo } from '../../helpers/lab';
+import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
+import { backupItem, docker, newVault, testJob, throwawayVolume, treeItem } from './pull-helpers';
+
+async function settle(check: () => string, want: string): Promise<string> {
+  let last = check();
+  for (let i = 0; i < 20 && last !== want; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    last = check();
+  }
+  return last;
+}
+
+describe('cancelling a pull', () => {
+  const homes = tempHomes();
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-cancel-'));
+  const vol = throwawayVolume('cancel');
+  const item = treeItem('volume', vol.volume);
+  let conn: HostConnection;
+  let vault: Vault;
+
+  beforeAll(async () => {
+    const service = makeService(homes);
+    await service.add('lab', labUrl(), { identityFile: labInfo().ssh.identityFile, fingerprints: [labInfo().ssh.hostKeyFingerprint] });
+    conn = await service.open('lab', {});
+    vault = await newVault(join(dir, 'vault'));
+    execFileSync('sh', ['-c', 'head -c 400M /dev/urandom > "$1"', 'sh', join(vol.mountpoint, 'huge.bin')]);
+  });
+  afterAll(async () => {
+    await vault?.close();
+    conn?.close();
+    vol.remove();
+    homes.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const force of ['host', 'container'] as const) {
+    it(`stops the remote tar (${force} rung), reports progress until then, and commits nothing`, async () => {
+      const controller = new AbortController();
+      const job = testJob(controller.signal);
+      const run = backupItem(conn, vault, item, { force }, job);
+      await new Promise((r) => setTimeout(r, 1500));
+      const progress = job.meter.snapshot();
+      controller.abort();
+      await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+      expect(job.phases).toContain('transfer');
+      expect(progress).toMatchObject({ phase: 'transfer', bytesTotal: 400 * 2 ** 20, item: item.id });
+      expect(progress.bytesDone).toBeGreaterThan(0);
+      const host = () => execFileSync('sh', ['-c', `pgrep -fc '[t]ar --null --verbatim-files-from' || true`], { encoding: 'utf8' }).trim();
+      expect(await settle(host, '0')).toBe('0');
+      const inside = () => docker('exec', vol.container, 'sh', '-c', `ps -eo args | grep -c '[t]ar --null' || true`);
+      expect(await settle(inside, '0')).toBe('0');
+      expect(await vault.readAllSnapshots()).toEqual([]);
+    });
+  }
+});
