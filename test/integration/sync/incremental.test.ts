@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
 import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, newVault, throwawayVolume, treeItem } from './pull-helpers';
+import { backupItem, docker, newVault, throwawayVolume, treeItem } from './pull-helpers';
 
 const MiB = 1024 * 1024;
 
@@ -93,5 +93,30 @@ describe('incremental pulls of a throwaway volume over SSH', () => {
     const { result } = await backupItem(conn, vault, item);
     expect(result.stored.info).toMatchObject({ fetched: '0', delta: '0', reused: '8' });
     expect(result.bytesTransferred).toBeLessThan(4096);
+  });
+
+  it('a log being appended during the pull is stored as a valid prefix (tar "file changed" is a warning, not corrupt data)', async () => {
+    const log = join(root, 'app.log');
+    writeFileSync(log, `${'start\n'.repeat(200_000)}`);
+    docker('exec', '-d', vol.container, 'sh', '-c', 'echo $$ > /tmp/appender.pid; i=0; while :; do i=$((i+1)); echo "line $i" >> /data/app.log; done');
+    try {
+      const { snapshot, result } = await backupItem(conn, vault, item);
+      const entries = [];
+      for await (const e of vault.readTree(snapshot, item.id)) entries.push(e);
+      const entry = entries.find((e) => e.path === 'app.log');
+      expect(entry).toBeDefined();
+      const stored = await vault.withReadLock('test', async () => {
+        const parts: Buffer[] = [];
+        for await (const c of vault.readTreeFile(entry!, item.id)) parts.push(c);
+        return Buffer.concat(parts);
+      });
+      docker('exec', vol.container, 'sh', '-c', 'kill $(cat /tmp/appender.pid)');
+      const now = readFileSync(log);
+      expect(stored.length).toBeGreaterThan(1_200_000);
+      expect(now.subarray(0, stored.length).equals(stored)).toBe(true);
+      expect(result.warnings.every((w) => w.startsWith('app.log: kept changing'))).toBe(true);
+    } finally {
+      docker('exec', vol.container, 'sh', '-c', 'kill $(cat /tmp/appender.pid) 2>/dev/null || true');
+    }
   });
 });
