@@ -3,9 +3,10 @@ import { LifeboatError } from '../../api/errors';
 import type { DrillReport, RestoreTargetInput } from '../../api/restore-contract';
 import type { CliCommand, CommandArgs } from '../command';
 import { printJson, printTable } from '../output';
-import { showProgress, vaultPassphrase } from '../vault-input';
+import { vaultPassphrase } from '../vault-input';
+import { withProgress } from './vault-commands';
 
-const common = { vault: { type: 'string' }, 'passphrase-file': { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' } } as const;
+const common = { vault: { type: 'string' }, 'passphrase-file': { type: 'string' }, 'vault-passphrase-file': { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 /** Vault and SSH secrets as request fields: the vault passphrase from --passphrase-file/env/prompt, SSH ones from the environment only. */
 async function access(args: CommandArgs) {
@@ -14,7 +15,8 @@ async function access(args: CommandArgs) {
   const sshKeyPassphrase = args.io.env.LIFEBOAT_SSH_PASSPHRASE;
   return {
     ...(vault ? { vault } : {}),
-    passphrase: await vaultPassphrase(args),
+    // `--vault-passphrase-file` is what `lifeboat backup` calls it; both name the vault's passphrase here.
+    passphrase: await vaultPassphrase({ ...args, values: { ...args.values, 'passphrase-file': args.values['vault-passphrase-file'] ?? args.values['passphrase-file'] } }),
     ...(sshPassword ? { sshPassword } : {}),
     ...(sshKeyPassphrase ? { sshKeyPassphrase } : {}),
     ...(typeof args.values.host === 'string' ? { host: args.values.host } : {}),
@@ -96,13 +98,7 @@ export const restoreCommands: CliCommand[] = [
         else throw new LifeboatError('cancelled', 'nothing was restored');
       }
       const input = { ...(await access(args)), snapshot, item, target, dryRun, yes };
-      const clear = showProgress(args);
-      let out;
-      try {
-        out = await args.engine().call('restore', input, { signal: args.signal });
-      } finally {
-        clear();
-      }
+      const out = await withProgress(args, () => args.engine().call('restore', input, { signal: args.signal }));
       if (args.values.json) {
         printJson(args.io, out);
         return 0;
@@ -135,13 +131,7 @@ export const restoreCommands: CliCommand[] = [
     async run(args) {
       const [snapshot, item] = args.positionals as [string, string];
       const input = { ...(await access(args)), snapshot, item };
-      const clear = showProgress(args);
-      let out;
-      try {
-        out = await args.engine().call('drill', input, { signal: args.signal });
-      } finally {
-        clear();
-      }
+      const out = await withProgress(args, () => args.engine().call('drill', input, { signal: args.signal }));
       if (args.values.json) printJson(args.io, out.report);
       else printDrill(args, out.report);
       return out.report.ok ? 0 : 1;

@@ -12,7 +12,7 @@ async function access(args: CommandArgs, options: { confirm?: boolean; stdinIsDa
 }
 
 /** Runs a long request with a progress line on a terminal. */
-async function withProgress<T>(args: CommandArgs, fn: () => Promise<T>): Promise<T> {
+export async function withProgress<T>(args: CommandArgs, fn: () => Promise<T>): Promise<T> {
   const clear = showProgress(args);
   try {
     return await fn();
@@ -214,13 +214,14 @@ export const vaultCommands: CliCommand[] = [
   },
   {
     path: ['cat'],
-    summary: 'Write a stored item (or TREE-ITEM/path of one file) to standard output',
-    usage: 'SNAPSHOT ITEM [--vault DIR] [--passphrase-file FILE]',
+    summary: 'Write a stored item (a dump), or one file PATH of a tree item, to standard output',
+    usage: 'SNAPSHOT ITEM [PATH] [--vault DIR] [--passphrase-file FILE]',
     options: { vault: common.vault, 'passphrase-file': common['passphrase-file'] },
-    positionals: { min: 2, max: 2 },
+    positionals: { min: 2, max: 3 },
     async run(args) {
       const input = await access(args);
-      await withProgress(args, () => args.engine().call('vaultCat', { ...input, snapshot: args.positionals[0] as string, item: args.positionals[1] as string }));
+      const [snapshot, item, path] = args.positionals as [string, string, string | undefined];
+      await withProgress(args, () => args.engine().call('vaultCat', { ...input, snapshot, item, ...(path !== undefined ? { path } : {}) }));
       return 0;
     },
   },
