@@ -7,7 +7,7 @@ import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, docker, newVault, testJob, throwawayVolume, treeItem } from './pull-helpers';
+import { backupItem, docker, newVault, testJob, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
 async function settle(check: () => string, want: string): Promise<string> {
   let last = check();

@@ -8,7 +8,7 @@ import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
 import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, docker, newVault, throwawayVolume, treeItem } from './pull-helpers';
+import { backupItem, docker, newVault, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
 const MiB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
 import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, docker, labImage, newVault, testLabel, throwawayVolume, treeItem } from './pull-helpers';
+import { backupItem, docker, labImage, newVault, testLabel, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
 const volumeRoot = (name: string) => docker('volume', 'inspect', name, '--format', '{{.Mountpoint}}');
 const wikiBind = join(labInfo().stateDir, 'stacks/wiki/config');

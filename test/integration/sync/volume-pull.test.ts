@@ -7,7 +7,7 @@ import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
-import { backupItem, docker, newVault, treeItem } from './pull-helpers';
+import { backupItem, docker, newVault, treeItem } from '../../helpers/volume-pull';
 
 describe('rsync-style pull of the seeded wiki uploads', () => {
   const homes = tempHomes();
