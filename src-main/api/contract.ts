@@ -6,6 +6,7 @@ import { discoveryRequests } from './discovery-contract';
 import { vaultRequests } from './vault-contract';
 import { restoreRequests } from './restore-contract';
 import { backupRequests } from './backup-contract';
+import { treeRequests } from './tree-contract';
 
 /**
  * The one contract: every request and event of the engine. Domains define their tables in
@@ -19,6 +20,7 @@ export const requests = {
   ...vaultRequests,
   ...backupRequests,
   ...restoreRequests,
+  ...treeRequests,
 };
 
 /** Every event the engine emits, by name. */

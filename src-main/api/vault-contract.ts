@@ -125,7 +125,15 @@ export const vaultRequests = defineRequests({
   vaultCat: {
     summary: 'Write a stored item (or one file of a tree item) to standard output (CLI door only)',
     long: true,
-    input: z.object({ ...access, snapshot: z.string().min(1).max(100), item: z.string().min(1).max(5000) }).strict(),
+    input: z
+      .object({
+        ...access,
+        snapshot: z.string().min(1).max(100),
+        item: z.string().min(1).max(5000),
+        /** One file inside a tree item (as "lifeboat ls" prints it); without it ITEM is a stream or TREE-ITEM/path. */
+        path: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
     output: z.object({ bytes: count, seconds: z.number().nonnegative() }),
   },
 });

@@ -17,6 +17,7 @@ import { hostsHandlers } from './hosts-handlers';
 import { discoveryHandlers } from './discovery-handlers';
 import { type EngineStdio, vaultHandlers } from './vault-handlers';
 import { restoreHandlers } from './restore-handlers';
+import { treeHandlers } from './tree-handlers';
 import { backupHandlers } from './backup-handlers';
 import { JobJournal } from '../jobs/job-journal';
 import { join } from 'node:path';
@@ -74,6 +75,7 @@ export class Engine {
       ...vaultHandlers({ home: this.home, env: process.env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
       ...restoreHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs }),
       ...backupHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs, journal: this.journal }),
+      ...treeHandlers({ home: this.home, env: process.env }),
     };
     this.bus.setMaxListeners(100);
   }

@@ -11,6 +11,7 @@ import { Catalog } from '../vault/catalog';
 import { checkVault } from '../vault/check';
 import { copyVault } from '../vault/copy';
 import { Dirs, isHexId, shortId } from '../vault/format';
+import { readTreePath, treeItemOf } from '../restore/tree-browse';
 import { listLocks } from '../vault/locks';
 import { pruneVault } from '../vault/prune';
 import type { Snapshot } from '../vault/snapshots';
@@ -216,23 +217,16 @@ export function vaultHandlers(services: VaultServices): HandlerTable<VaultReques
         if (!stdout.write(chunk)) await once(stdout, 'drain');
       };
       const direct = snapshot.items.find((i) => i.name === input.item);
-      if (direct) {
+      if (direct && input.path === undefined) {
         progress.update('restore', 0, direct.size);
         for await (const chunk of vault.readItem(snapshot, input.item, ctx.signal)) await write(chunk);
       } else {
-        const tree = snapshot.items.find((i) => i.type === 'tree' && input.item.startsWith(`${i.name}/`));
+        // ITEM PATH, or the older TREE-ITEM/path form.
+        const tree = direct ?? snapshot.items.find((i) => i.type === 'tree' && input.item.startsWith(`${i.name}/`));
         if (!tree) vault.item(snapshot, input.item);
-        const path = input.item.slice((tree as { name: string }).name.length + 1);
-        let found = false;
-        for await (const entry of vault.readTree(snapshot, (tree as { name: string }).name, ctx.signal)) {
-          if (entry.path !== path || entry.type !== 'file') continue;
-          found = true;
-          await vault.withReadLock('read', async () => {
-            for await (const chunk of vault.readTreeFile(entry, (tree as { name: string }).name, ctx.signal)) await write(chunk);
-          });
-          break;
-        }
-        if (!found) throw new LifeboatError('not-found', `item "${(tree as { name: string }).name}" of snapshot ${shortId(snapshot.id)} has no file "${path}"`);
+        const item = treeItemOf(vault, snapshot, (tree as { name: string }).name);
+        const path = input.path ?? input.item.slice(item.name.length + 1);
+        for await (const chunk of readTreePath(vault, snapshot, item, path, ctx.signal)) await write(chunk);
       }
       progress.done();
       return { bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };

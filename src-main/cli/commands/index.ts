@@ -6,6 +6,7 @@ import { hostCommands } from './host-commands';
 import { vaultCommands } from './vault-commands';
 import { backupCommands } from './backup-commands';
 import { restoreCommands } from './restore-commands';
+import { treeCommands } from './tree-commands';
 
 /** Every CLI command; each domain contributes its own list. */
-export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands, ...restoreCommands, ...backupCommands];
+export const allCommands: CliCommand[] = [...coreCommands, ...appCommands, ...hostCommands, ...discoveryCommands, ...vaultCommands, ...restoreCommands, ...treeCommands, ...backupCommands];
