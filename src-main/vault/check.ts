@@ -5,7 +5,6 @@ import { type PackRecord, addPacks, listIndexFiles, readIndexFile } from './inde
 import { ordered, readMeta, type ReadDeps } from './item-reader';
 import { listLocks } from './locks';
 import { metaLines, streamChunkRefs } from './meta-stream';
-import { openBlob } from './pack-reader';
 import { type Snapshot, type SnapshotItem, listSnapshotIds, readSnapshot, treeEntrySchema } from './snapshots';
 import type { Vault } from './vault';
 
@@ -79,7 +78,7 @@ async function runCheck(vault: Vault, options: CheckOptions): Promise<CheckRepor
   options.onProgress?.('packs', 0, byPack.size);
   const onDisk = new Set<string>();
   for (const dir of await storage.list(Dirs.data)) for (const name of await storage.list(`${Dirs.data}/${dir}`)) if (isHexId(name) && name.startsWith(dir)) onDisk.add(name);
-  const trailers = new Map<string, { offset: number; length: number; type: number; id: Buffer; counter: number; rawLength: number }[]>();
+  const trailers: TrailerEntries = new Map();
   let done = 0;
   for (const [packId, entries] of byPack) {
     throwIfAborted(options.signal, 'check');
@@ -125,32 +124,7 @@ async function runCheck(vault: Vault, options: CheckOptions): Promise<CheckRepor
     }
   }
 
-  if (options.readData) {
-    const total = [...trailers.values()].reduce((n, list) => n + list.reduce((m, e) => m + e.length, 0), 0);
-    for (const [packId, entries] of trailers) {
-      for await (const failure of ordered(
-        (async function* () {
-          yield* entries;
-        })(),
-        async (e) => {
-          throwIfAborted(options.signal, 'check');
-          try {
-            const { bytes, key } = await vault.packs.readRange(packId, e.offset, e.length, `blob ${hex(e.id)}`);
-            await openBlob(master, key, e.id, { packId, ...e }, bytes);
-            return undefined;
-          } catch (err) {
-            return problemOf(err, `blob ${hex(e.id)}`, packPath(packId));
-          } finally {
-            bytesRead += e.length;
-            options.onProgress?.('read-data', bytesRead, total);
-          }
-        },
-        4,
-      )) {
-        if (failure) problems.push(failure);
-      }
-    }
-  }
+  if (options.readData) bytesRead = await readAllData(vault, trailers, options, problems);
 
   for (const lock of await listLocks(storage, master)) if (lock.stale) warn({ object: `lock ${shortId(lock.id)}`, file: `${Dirs.locks}/${lock.id}`, message: 'stale (its process is gone); the next writer removes it' });
   const tmp = await storage.list(Dirs.tmp);
@@ -162,6 +136,39 @@ async function runCheck(vault: Vault, options: CheckOptions): Promise<CheckRepor
     problems,
     stats: { snapshots: snapshotIds.length, indexFiles: indexFiles.length, packs: onDisk.size, blobs: index.size, bytesRead },
   };
+}
+
+type TrailerEntries = Map<string, { offset: number; length: number; type: number; id: Buffer; counter: number; rawLength: number }[]>;
+
+/** `--read-data`: decrypts, decompresses and re-hashes every blob of every pack (on workers). */
+async function readAllData(vault: Vault, trailers: TrailerEntries, options: CheckOptions, problems: CheckProblem[]): Promise<number> {
+  const total = [...trailers.values()].reduce((n, list) => n + list.reduce((m, e) => m + e.length, 0), 0);
+  let bytesRead = 0;
+  const opener = vault.openers();
+  try {
+    for (const [packId, entries] of trailers) {
+      const verify = async (e: (typeof entries)[number]) => {
+        throwIfAborted(options.signal, 'check');
+        try {
+          const { bytes, key } = await vault.packs.readRange(packId, e.offset, e.length, `blob ${hex(e.id)}`);
+          await opener.open(e.id, { packId, ...e }, key, bytes);
+          return undefined;
+        } catch (err) {
+          return problemOf(err, `blob ${hex(e.id)}`, packPath(packId));
+        } finally {
+          bytesRead += e.length;
+          options.onProgress?.('read-data', bytesRead, total);
+        }
+      };
+      const list = (async function* () {
+        yield* entries;
+      })();
+      for await (const failure of ordered(list, verify, 4)) if (failure) problems.push(failure);
+    }
+  } finally {
+    await opener.close();
+  }
+  return bytesRead;
 }
 
 /** Checks that every blob an item names is indexed and that sizes and counts add up. */

@@ -2,8 +2,17 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LifeboatError } from '../api/errors';
 import { DATA_QUALITY, META_QUALITY, encodeChunk, sampleEntropy } from './compress';
-import { blobAd, blobIdOf, blobNonce, seal } from './crypto';
-import { BlobType } from './format';
+import type { BlobLocation } from './blob-index';
+import { type MasterKeys, blobAd, blobIdOf, blobNonce, seal } from './crypto';
+import { BlobType, corrupt, hex, packPath } from './format';
+import { openBlob } from './pack-reader';
+
+/** The error for a blob that failed in a worker, worded like the inline reader's. */
+function blobFault(id: Buffer, loc: BlobLocation, fault: string) {
+  const detail =
+    fault === 'auth' ? 'authentication failed (the file is damaged or was altered)' : fault === 'id' ? 'content does not match its id' : 'does not decompress to its recorded length';
+  return corrupt(`blob ${hex(id)}`, packPath(loc.packId), detail);
+}
 
 /** Order-0 entropy above which a chunk is stored without a compression attempt. */
 export const ENTROPY_LIMIT = 7.2;
@@ -35,10 +44,15 @@ export interface Sealed {
  * worker version runs them on other cores while the main thread keeps chunking; the inline
  * version (no workers) runs them here. Both produce identical bytes.
  */
-export interface ChunkCrypto {
+export interface ChunkCrypto extends BlobOpener {
   hash(seg: number, off: number, len: number): Promise<Hashed>;
   seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed>;
   close(): Promise<void>;
+}
+
+/** Decrypts, decompresses and verifies a blob read from its pack (errors name blob and pack). */
+export interface BlobOpener {
+  open(id: Buffer, loc: BlobLocation, packKey: Buffer, bytes: Buffer): Promise<Buffer>;
 }
 
 /** Runs in each worker thread; self-contained (it is shipped as source text). */
@@ -76,8 +90,51 @@ function workerMain(): void {
     return h;
   };
   const port = parentPort as NonNullable<typeof parentPort>;
-  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean }) => {
+  const nonceOf = (counter: number) => {
+    const nonce = Buffer.alloc(12);
+    nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
+    nonce.writeUInt32BE(counter >>> 0, 8);
+    return nonce;
+  };
+  const adOf = (type: number, id: Uint8Array) => {
+    const ad = Buffer.alloc(33);
+    ad[0] = type;
+    ad.set(id, 1);
+    return ad;
+  };
+  // Transfer only buffers that own their memory (never a slice of Node's shared pool).
+  const owned = (b: Buffer) => b.length >= 4096 && b.buffer.byteLength <= b.length + 1;
+  const open = (m: { seq: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; bytes: Uint8Array; rawLength: number }) => {
+    const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+    const fault = (what: string) => port.postMessage({ seq: m.seq, fault: what });
+    const end = bytes.length - 16;
+    if (end < 1) return fault('auth');
+    const decipher = nodeCrypto.createDecipheriv('aes-256-gcm', Buffer.from(m.key), nonceOf(m.counter), { authTagLength: 16 });
+    decipher.setAAD(adOf(m.type, m.id));
+    decipher.setAuthTag(bytes.subarray(end));
+    let body = decipher.update(bytes.subarray(0, end));
     try {
+      const last = decipher.final();
+      if (last.length > 0) body = Buffer.concat([body, last]);
+    } catch {
+      return fault('auth');
+    }
+    let out: Buffer;
+    if (body[0] === 0) out = body.subarray(1);
+    else if (body[0] === 1) {
+      try {
+        out = zlib.brotliDecompressSync(body.subarray(1), { maxOutputLength: Math.max(1, m.rawLength), chunkSize: Math.max(65536, m.rawLength) });
+      } catch {
+        return fault('length');
+      }
+    } else return fault('length');
+    if (out.length !== m.rawLength) return fault('length');
+    if (!nodeCrypto.createHmac('sha256', idKey).update(out).digest().equals(Buffer.from(m.id))) return fault('id');
+    port.postMessage({ seq: m.seq, data: out }, owned(out) ? [out.buffer as ArrayBuffer] : []);
+  };
+  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; bytes: Uint8Array; rawLength: number }) => {
+    try {
+      if (m.op === 'open') return open(m);
       const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
       if (m.op === 'hash') {
         const id = nodeCrypto.createHmac('sha256', idKey).update(chunk).digest();
@@ -100,14 +157,8 @@ function workerMain(): void {
           payload = packed;
         }
       }
-      const nonce = Buffer.alloc(12);
-      nonce.writeUInt32BE(Math.floor(m.counter / 2 ** 32), 4);
-      nonce.writeUInt32BE(m.counter >>> 0, 8);
-      const ad = Buffer.alloc(33);
-      ad[0] = m.type;
-      ad.set(m.id, 1);
-      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', Buffer.from(m.key), nonce, { authTagLength: 16 });
-      cipher.setAAD(ad);
+      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', Buffer.from(m.key), nonceOf(m.counter), { authTagLength: 16 });
+      cipher.setAAD(adOf(m.type, m.id));
       // 64 KiB output slices: small allocations are recycled by malloc instead of mapped and
       // unmapped (page faults), and they move to the main thread without a copy.
       const out: Buffer[] = [cipher.update(Buffer.of(method))];
@@ -116,7 +167,7 @@ function workerMain(): void {
       if (last.length > 0) out.push(last);
       out.push(cipher.getAuthTag());
       const transfer: ArrayBuffer[] = [];
-      for (const b of out) if (b.byteOffset === 0 && b.buffer.byteLength === b.length && b.length >= 4096) transfer.push(b.buffer as ArrayBuffer);
+      for (const b of out) if (owned(b)) transfer.push(b.buffer as ArrayBuffer);
       port.postMessage({ seq: m.seq, method, pieces: out }, transfer);
     } catch (err) {
       port.postMessage({ seq: m.seq, error: String((err as Error).message ?? err) });
@@ -139,6 +190,7 @@ export class WorkerCrypto implements ChunkCrypto {
   private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
   private seq = 0;
   private failure: Error | undefined;
+  private closing = false;
 
   constructor(segments: readonly SharedArrayBuffer[], idKey: Buffer, count: number = Math.max(1, Math.min(4, availableParallelism()))) {
     const source = `(${workerMain.toString()})()`;
@@ -150,6 +202,9 @@ export class WorkerCrypto implements ChunkCrypto {
       const slot = { worker, load: 0 };
       worker.on('message', (m: { seq: number; error?: string }) => this.settle(m));
       worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`worker exited with code ${code}`));
+      });
       worker.unref();
       this.workers.push(slot);
     }
@@ -171,7 +226,7 @@ export class WorkerCrypto implements ChunkCrypto {
     else p.resolve(m);
   }
 
-  private send(message: Record<string, unknown>): Promise<unknown> {
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     let slot = this.workers[0] as { worker: Worker; load: number };
     for (const w of this.workers) if (w.load < slot.load) slot = w;
@@ -181,7 +236,7 @@ export class WorkerCrypto implements ChunkCrypto {
     slot.load++;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, slot });
-      slot.worker.postMessage({ ...message, seq });
+      slot.worker.postMessage({ ...message, seq }, transfer);
     });
   }
 
@@ -198,7 +253,15 @@ export class WorkerCrypto implements ChunkCrypto {
     return { method: m.method, pieces: m.pieces.map(asBuffer) };
   }
 
+  async open(id: Buffer, loc: BlobLocation, packKey: Buffer, bytes: Buffer): Promise<Buffer> {
+    const own = bytes.length >= 4096 && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
+    const m = (await this.send({ op: 'open', type: loc.type, id, key: packKey, counter: loc.counter, bytes, rawLength: loc.rawLength }, own ? [bytes.buffer as ArrayBuffer] : [])) as { data?: Uint8Array; fault?: string };
+    if (m.data) return asBuffer(m.data);
+    throw blobFault(id, loc, m.fault ?? 'auth');
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     this.workers.length = 0;
   }
@@ -207,12 +270,14 @@ export class WorkerCrypto implements ChunkCrypto {
 /** The same work on this thread (compression still goes to libuv's pool). */
 export class InlineCrypto implements ChunkCrypto {
   private readonly segs: Buffer[];
+  private readonly idKey: Buffer;
 
   constructor(
     segments: readonly SharedArrayBuffer[],
-    private readonly idKey: Buffer,
+    private readonly keys: MasterKeys,
   ) {
     this.segs = segments.map((s) => Buffer.from(s));
+    this.idKey = keys.idKey;
   }
 
   private view(seg: number, off: number, len: number): Buffer {
@@ -228,6 +293,10 @@ export class InlineCrypto implements ChunkCrypto {
     const chunk = this.view(seg, off, len);
     const encoded = job.compressible ? await encodeChunk(chunk, job.type === BlobType.meta ? META_QUALITY : DATA_QUALITY) : { method: 0, payload: chunk };
     return { method: encoded.method, pieces: seal(job.key, blobNonce(job.counter), blobAd(job.type, job.id), [Buffer.of(encoded.method), encoded.payload]) };
+  }
+
+  async open(id: Buffer, loc: BlobLocation, packKey: Buffer, bytes: Buffer): Promise<Buffer> {
+    return openBlob(this.keys, packKey, id, loc, bytes);
   }
 
   async close(): Promise<void> {}

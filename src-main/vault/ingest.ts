@@ -69,28 +69,39 @@ export interface IngestDeps {
   readonly flush?: () => Promise<void>;
 }
 
-/** Iterates a source but gives up as soon as the signal fires, even while waiting for input. */
+/**
+ * Iterates a source but gives up as soon as the signal fires, even while waiting for input.
+ * Each wait gets its own listener (racing every `next()` against one long-lived promise would
+ * keep every piece reachable from that promise's reactions — memory growing with the input).
+ */
 export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, what: string): AsyncGenerator<T> {
   if (!signal) {
     yield* source;
     return;
   }
   const it = source[Symbol.asyncIterator]();
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new LifeboatError('cancelled', `${what} was cancelled`));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const cancelled = () => new LifeboatError('cancelled', `${what} was cancelled`);
   try {
     for (;;) {
-      const next = await Promise.race([it.next(), aborted]);
+      if (signal.aborted) throw cancelled();
+      const next = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        const onAbort = () => reject(cancelled());
+        signal.addEventListener('abort', onAbort, { once: true });
+        it.next().then(
+          (r) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(r);
+          },
+          (err: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(err);
+          },
+        );
+      });
       if (next.done) return;
       yield next.value;
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
     void it.return?.()?.catch?.(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { LifeboatError } from '../api/errors';
 import type { BlobIndex } from './blob-index';
 import { BlobType, hex, parseHexId, shortId } from './format';
 import { type ChunkRef, metaLines, streamChunkRefs } from './meta-stream';
+import type { BlobOpener } from './crypto-pool';
 import type { PackFiles } from './pack-reader';
 import { type Snapshot, type SnapshotItem, type TreeEntry, treeEntrySchema } from './snapshots';
 
@@ -13,6 +14,8 @@ export interface ReadDeps {
   readonly packs: PackFiles;
   readonly index: BlobIndex;
   readonly signal?: AbortSignal;
+  /** Decrypts and verifies on worker threads when given (large reads); else on this thread. */
+  readonly opener?: BlobOpener;
 }
 
 /** Runs `fn` over a source with up to `k` calls in flight, yielding results in source order. */
@@ -50,7 +53,9 @@ export async function readBlobById(deps: ReadDeps, id: Buffer, owner: string, ty
     throw new LifeboatError('not-found', `blob ${hex(id)} of ${owner} is missing from the vault`, 'run "lifeboat check" to see what else is damaged; restore the vault from a copy if you have one');
   }
   if (loc.type !== type) throw new LifeboatError('corrupt', `blob ${hex(id)} of ${owner} has the wrong type in the index`, 'run "lifeboat check"');
-  return deps.packs.readBlob(id, loc);
+  if (!deps.opener) return deps.packs.readBlob(id, loc);
+  const { bytes, key } = await deps.packs.readRange(loc.packId, loc.offset, loc.length, `blob ${hex(id)}`);
+  return deps.opener.open(id, loc, key, bytes);
 }
 
 function owner(snapshot: Snapshot, item: SnapshotItem): string {

@@ -87,7 +87,7 @@ export class SnapshotWriter {
   /** Chunks a byte stream into the vault; `onChunk` sees each chunk in order. */
   ingest(source: AsyncIterable<Uint8Array>, item: ItemOptions, onChunk: (id: Buffer, length: number) => void, flush?: () => Promise<void>): Promise<number> {
     this.crypto ??=
-      this.deps.workers === 0 ? new InlineCrypto(this.pool.shared, this.deps.keys.idKey) : new WorkerCrypto(this.pool.shared, this.deps.keys.idKey, this.deps.workers);
+      this.deps.workers === 0 ? new InlineCrypto(this.pool.shared, this.deps.keys) : new WorkerCrypto(this.pool.shared, this.deps.keys.idKey, this.deps.workers);
     return ingestStream(source, {
       sink: this.sink,
       chunker: this.deps.chunker,

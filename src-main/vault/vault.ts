@@ -3,6 +3,7 @@ import { packageVersion } from '../engine/paths';
 import { BlobIndex } from './blob-index';
 import type { Catalog } from './catalog';
 import { Chunker } from './chunker';
+import { type BlobOpener, InlineCrypto, WorkerCrypto } from './crypto-pool';
 import { type VaultConfig, encodeConfig, newConfig, readConfig } from './config';
 import type { MasterKeys } from './crypto';
 import { Dirs } from './format';
@@ -145,9 +146,14 @@ export class Vault {
     return this.index;
   }
 
-  /** What readers need, with the current index. */
-  readDeps(signal?: AbortSignal): ReadDeps {
-    return { packs: this.packs, index: this.index, ...(signal ? { signal } : {}) };
+  /** What readers need, with the current index (and worker threads for bulk reads). */
+  readDeps(signal?: AbortSignal, opener?: BlobOpener): ReadDeps {
+    return { packs: this.packs, index: this.index, ...(signal ? { signal } : {}), ...(opener ? { opener } : {}) };
+  }
+
+  /** Worker threads that decrypt and verify blobs for a bulk read; close them afterwards. */
+  openers(): WorkerCrypto | InlineCrypto {
+    return this.options.workers === 0 ? new InlineCrypto([], this.master) : new WorkerCrypto([], this.master.idKey, this.options.workers);
   }
 
   /** Starts a snapshot under a shared lock; see SnapshotWriter. */
@@ -219,10 +225,12 @@ export class Vault {
   async *readItem(snapshot: Snapshot, name: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const item = this.item(snapshot, name);
     const lock = await this.lock(false, 'read', signal);
+    const opener = this.openers();
     try {
       await this.refreshIndex();
-      yield* readStreamItem(this.readDeps(signal), snapshot, item);
+      yield* readStreamItem(this.readDeps(signal, opener), snapshot, item);
     } finally {
+      await opener.close();
       await lock.release();
     }
   }
