@@ -1,7 +1,9 @@
 import { Sidebar } from './components/sidebar';
+import { BackupsPage } from './pages/backups-page';
 import { HostsPage } from './pages/hosts-page';
 import { OverviewPage } from './pages/overview-page';
 import { PlaceholderPage } from './pages/placeholder-page';
+import { SnapshotsPage } from './pages/snapshots-page';
 import { useEngineStore } from './store/engine-store';
 import { useNavStore } from './store/nav-store';
 
@@ -13,9 +15,9 @@ function CurrentPage() {
     case 'hosts':
       return <HostsPage />;
     case 'backups':
-      return <PlaceholderPage title="Backups" text="What to save, when, and how long to keep it." />;
+      return <BackupsPage />;
     case 'snapshots':
-      return <PlaceholderPage title="Snapshots" text="Every backup in your vault, item by item." />;
+      return <SnapshotsPage />;
     case 'restore':
       return <PlaceholderPage title="Restore" text="Put data back with a safety snapshot first." />;
     case 'vault':
