@@ -21,12 +21,13 @@ export const duScript = `timeout 30 du -0 -s -b -- "$@" 2>/dev/null; true`;
 
 /**
  * SQLite candidates: the first 16 bytes of every file of 512 bytes or more (bounded: depth 8,
- * 4000 files), printed by one `head -v` per batch. Names with a newline or head's own
- * markers are skipped so the output parses without ambiguity.
+ * 4000 files per volume, so one huge volume cannot hide the others), printed by one `head -v`
+ * per batch. Names with a newline or head's own markers are skipped so the output parses
+ * without ambiguity.
  */
 export const sqliteScanScript = [
   'if head -z -n 1 </dev/null >/dev/null 2>&1; then lim() { head -z -n 4000; }; else lim() { cat; }; fi',
-  `find "$@" -xdev -maxdepth 8 -type f -size +511c ! -name '*\n*' ! -name '*==> *' ! -name '* <==*' -print0 2>/dev/null | lim | xargs -0 -r head -v -c 16 -- 2>/dev/null`,
+  `for d in "$@"; do find "$d" -xdev -maxdepth 8 -type f -size +511c ! -name '*\n*' ! -name '*==> *' ! -name '* <==*' -print0 2>/dev/null | lim; done | xargs -0 -r head -v -c 16 -- 2>/dev/null`,
   'true',
 ].join('\n');
 

@@ -34,6 +34,14 @@ describe('remote scan scripts (run locally with the real tools)', () => {
     expect(sized[0]?.sizeBytes).toBeGreaterThan(4000);
   });
 
+  it('caps the files read per volume, so a huge volume does not hide SQLite files in the next one', () => {
+    const huge = join(dir, 'huge');
+    mkdirSync(huge);
+    for (let i = 0; i < 4100; i++) writeFileSync(join(huge, `f${i}`), Buffer.alloc(600, 2));
+    const found = parseSqliteHeads(run(sqliteScanScript, [huge, vol]));
+    expect(found).toEqual([join(vol, 'deep', 'er', "quote'd name.sqlite")]);
+  });
+
   it('lists certificates and keys in a tree', () => {
     const bind = join(dir, 'bind');
     mkdirSync(join(bind, 'tls'), { recursive: true });
