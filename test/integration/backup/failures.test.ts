@@ -3,7 +3,7 @@ import type { Progress } from '../../../src-main/api/progress';
 import { checkVault } from '../../../src-main/vault/check';
 import { labInfo } from '../../helpers/lab';
 import { dbLab, execIn, passphrase } from '../restore/db-helpers';
-import { docker } from '../sync/pull-helpers';
+import { docker } from '../../helpers/volume-pull';
 import { type BackupLab, backup, statuses } from './backup-helpers';
 
 /**

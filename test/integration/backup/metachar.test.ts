@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src-main/engine/paths';
 import { labInfo } from '../../helpers/lab';
 import { dbLab, execIn } from '../restore/db-helpers';
-import { docker } from '../sync/pull-helpers';
+import { docker } from '../../helpers/volume-pull';
 import { type BackupLab, backup, statuses, storedBytes } from './backup-helpers';
 
 /**
