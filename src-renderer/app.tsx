@@ -3,6 +3,7 @@ import { BackupsPage } from './pages/backups-page';
 import { HostsPage } from './pages/hosts-page';
 import { OverviewPage } from './pages/overview-page';
 import { PlaceholderPage } from './pages/placeholder-page';
+import { RestorePage } from './pages/restore-page';
 import { SnapshotsPage } from './pages/snapshots-page';
 import { useEngineStore } from './store/engine-store';
 import { useNavStore } from './store/nav-store';
@@ -19,7 +20,7 @@ function CurrentPage() {
     case 'snapshots':
       return <SnapshotsPage />;
     case 'restore':
-      return <PlaceholderPage title="Restore" text="Put data back with a safety snapshot first." />;
+      return <RestorePage />;
     case 'vault':
       return <PlaceholderPage title="Vault" text="The encrypted store on this machine." />;
   }
