@@ -32,30 +32,51 @@ export interface RunOptions {
  * exit (see `expectOk`); throws `cancelled` when the signal fired.
  */
 export async function runInContainer(docker: Docker, container: string, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const proc = await containerSpawn(docker, container, argv, {
-    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.user ? { user: options.user } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  options.onStart?.(proc);
-  const max = options.maxBytes ?? 16 * 2 ** 20;
-  const out: Buffer[] = [];
-  let kept = 0;
+  // A stream that fails (a damaged vault object) or closes before its end must stop the
+  // process: piping alone would leave the tool waiting for more input forever.
+  const input = options.stdin instanceof Readable ? options.stdin : undefined;
+  let inputError: unknown;
+  let proc: RemoteProcess | undefined;
+  const onInputError = (err: unknown) => {
+    inputError ??= err;
+    void proc?.kill();
+  };
+  const onInputClose = () => {
+    if (input && !input.readableEnded) onInputError(new LifeboatError('internal', 'the input stream closed before its end'));
+  };
+  input?.once('error', onInputError);
+  input?.once('close', onInputClose);
   try {
-    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
-      if (kept < max) {
-        out.push(chunk.subarray(0, max - kept));
-        kept += Math.min(chunk.length, max - kept);
+    proc = await containerSpawn(docker, container, argv, {
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (inputError !== undefined) void proc.kill();
+    options.onStart?.(proc);
+    const max = options.maxBytes ?? 16 * 2 ** 20;
+    const out: Buffer[] = [];
+    let kept = 0;
+    try {
+      for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+        if (kept < max) {
+          out.push(chunk.subarray(0, max - kept));
+          kept += Math.min(chunk.length, max - kept);
+        }
       }
+    } catch {
+      /* a killed stream ends with an error; the exit status below says what happened */
     }
-  } catch {
-    /* a killed stream ends with an error; the exit status below says what happened */
+    const exit = await proc.done;
+    input?.off('error', onInputError).off('close', onInputClose);
+    if (input && !input.destroyed) input.destroy();
+    if (options.signal?.aborted) throw new LifeboatError('cancelled', `the command in ${container} was cancelled`);
+    if (inputError !== undefined) throw inputError;
+    return { code: exit.code, ...(exit.signal ? { signal: exit.signal } : {}), stdout: Buffer.concat(out), stderr: exit.stderr };
+  } finally {
+    input?.off('error', onInputError).off('close', onInputClose);
   }
-  const exit = await proc.done;
-  if (options.stdin instanceof Readable && !options.stdin.destroyed) options.stdin.destroy();
-  if (options.signal?.aborted) throw new LifeboatError('cancelled', `the command in ${container} was cancelled`);
-  return { code: exit.code, ...(exit.signal ? { signal: exit.signal } : {}), stdout: Buffer.concat(out), stderr: exit.stderr };
 }
 
 /** The last error line of a tool's stderr (or its last line), for error messages (no secrets were in argv). */

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vault } from '../../../src-main/vault/vault';
 import { docker, throwawayVolume } from '../sync/pull-helpers';
@@ -85,5 +87,20 @@ describe('SQLite restore on the lab', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAILED/);
     expect(bad.stdout).toMatch(/problem: Track: row counts differ/);
+  });
+
+  it('drill of a copy damaged in the vault fails with the reason (no scratch left behind)', async () => {
+    const unique = Buffer.concat([original, randomBytes(8192)]);
+    const damaged = await storeItem(vault, item, 'sqlite', { container: vol.container, volume: vol.volume, path: 'notes.sqlite', rows: JSON.stringify(rows) }, unique);
+    const packs = readdirSync(join(lab.vaultDir, 'data'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    const newest = packs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0] as string;
+    const bytes = readFileSync(newest);
+    bytes[100] = (bytes[100] as number) ^ 0xff;
+    writeFileSync(newest, bytes);
+    const res = await cli(lab.home, lab.vaultDir, ['drill', damaged.slice(0, 8), item]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/FAILED/);
+    expect(res.stdout).toMatch(/problem: the test restore failed: .*(authentication failed|damaged)/);
+    expect(docker('ps', '-aq', '--filter', 'label=org.lifeboat.role=drill')).toBe('');
   });
 });
