@@ -25,8 +25,9 @@ export function progressLine(p: Progress, columns = 100): string {
   } else if (p.bytesDone > 0) {
     parts.push(formatBytes(p.bytesDone));
   }
-  if (p.rate > 0) parts.push(`${formatBytes(p.rate)}/s`);
-  if (p.etaSeconds !== undefined && p.rate > 0 && total > 0 && p.bytesDone < total) parts.push(`ETA ${formatSeconds(p.etaSeconds)}`);
+  if (p.rate >= 1) parts.push(`${formatBytes(Math.round(p.rate))}/s`);
+  // The smoothed rate needs a little data before its ETA means anything.
+  if (p.etaSeconds !== undefined && p.rate >= 1 && total > 0 && p.bytesDone >= Math.min(total / 20, 256 * 1024) && p.bytesDone < total) parts.push(`ETA ${formatSeconds(p.etaSeconds)}`);
   const line = parts.join('  ');
   return line.length > columns - 1 ? `${line.slice(0, columns - 2)}…` : line;
 }
