@@ -28,11 +28,37 @@ export interface Scratch {
   remove(): Promise<void>;
 }
 
+/** Scratch containers older than this are leftovers of a killed engine (no drill runs a day). */
+const staleAfterMs = 24 * 3600 * 1000;
+
+/**
+ * Removes scratch containers a killed engine left behind: those this module names
+ * (`lifeboat-drill-…`, `lifeboat-restore-…`) with its labels, created more than a day ago.
+ * Best effort: failures are ignored.
+ */
+export async function sweepStaleScratch(docker: Docker, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    const list = await docker.listContainers({ all: true, filters: { label: ['org.lifeboat.created-by=lifeboat'] } });
+    for (const c of list) {
+      const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+      if (!/^lifeboat-(drill|restore)-[0-9a-f]{10}$/.test(name) || now - c.Created * 1000 < staleAfterMs) continue;
+      await docker.getContainer(c.Id).remove({ force: true, v: true });
+      removed.push(name);
+    }
+  } catch {
+    /* best effort */
+  }
+  return removed;
+}
+
 /**
  * Starts a throwaway container with no network (`--network none`), a unique name and
- * Lifeboat's labels. Anonymous volumes the image declares are removed with it.
+ * Lifeboat's labels. Anonymous volumes the image declares are removed with it. Leftovers of
+ * earlier runs that a killed engine could not remove are swept first.
  */
 export async function startScratch(docker: Docker, spec: ScratchSpec): Promise<Scratch> {
+  await sweepStaleScratch(docker);
   const name = `${spec.prefix}-${randomBytes(5).toString('hex')}`;
   const container = await docker.createContainer({
     name,
