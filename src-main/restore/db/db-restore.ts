@@ -17,8 +17,9 @@ export function targetServer(ctx: RestoreContext, facts: DbItemFacts): DbServer 
 }
 
 /** A fresh stream of the stored dump, counted for progress and passed through the test hooks. */
-function dumpSource(ctx: RestoreContext, purpose: 'restore' | 'rollback', hooks: DbSinkHooks, snapshot = ctx.snapshot, signal: AbortSignal | undefined = ctx.job.signal): Readable {
-  const raw = itemStream(ctx.vault, snapshot, ctx.item.name, signal);
+function dumpSource(ctx: RestoreContext, purpose: 'restore' | 'rollback', hooks: DbSinkHooks, snapshot = ctx.snapshot): Readable {
+  // A rollback must finish even when the restore was cancelled: it reads without the job's signal.
+  const raw = itemStream(ctx.vault, snapshot, ctx.item.name, purpose === 'rollback' ? undefined : ctx.job.signal);
   const counted = byteCounter((n) => {
     ctx.job.meter.add(n);
     ctx.job.report();
@@ -160,7 +161,7 @@ async function restoreInPlace(adapter: DbAdapter, ctx: RestoreContext, hooks: Db
     job.log('error', `restore into ${a.where} failed: ${why}; rolling back to safety copy ${safetyId}`);
     job.meter.setPhase('rollback', `Rolling ${a.where} back to safety copy ${safetyId}`, { item: ctx.item.name });
     try {
-      const back = dumpSource(ctx, 'rollback', hooks, safety, undefined);
+      const back = dumpSource(ctx, 'rollback', hooks, safety);
       await adapter.rollback(a.server, a.name, back, a.plan, { onStart: (p) => void hooks.step?.('rollback', p) });
     } catch (rollbackErr) {
       throw new LifeboatError('remote-failed', `the restore into ${a.where} failed (${why}) AND putting the safety copy back failed (${(rollbackErr as Error).message})`, `the database may be incomplete; its safety copy is snapshot ${safetyId}: run "lifeboat restore ${safetyId} ${ctx.item.name} --in-place --yes"`, { cause: restoreErr });

@@ -30,7 +30,9 @@ function destination(ctx: RestoreContext, f: { path: string }): string {
   return `${dir}${stem}_restored_${restoreStamp()}${ext}`;
 }
 
-async function upload(ctx: Pick<RestoreContext, 'vault' | 'snapshot' | 'item' | 'job'>, helper: SqliteHelper, file: string, snapshot = ctx.snapshot, signal: AbortSignal | undefined = ctx.job.signal): Promise<void> {
+/** Streams the stored file into `file` in the helper; a rollback passes `null` so it finishes even after a cancel. */
+async function upload(ctx: Pick<RestoreContext, 'vault' | 'snapshot' | 'item' | 'job'>, helper: SqliteHelper, file: string, snapshot = ctx.snapshot, cancel: AbortSignal | null = ctx.job.signal): Promise<void> {
+  const signal = cancel ?? undefined;
   const counted = byteCounter((n) => {
     ctx.job.meter.add(n);
     ctx.job.report();
@@ -128,7 +130,7 @@ async function inPlace(ctx: RestoreContext, helper: SqliteHelper, a: { dest: str
       job.log('error', `restoring ${a.where} failed: ${(err as Error).message}; putting safety copy ${safetyId} back`);
       try {
         const back = tempBeside(a.dest);
-        await upload(ctx, helper, back, safety, undefined);
+        await upload(ctx, helper, back, safety, null);
         await helper.run(replaceScript, [back, a.dest, a.owner[0] ?? '0:0', a.owner[1] ?? '644']);
       } catch (rollbackErr) {
         throw new LifeboatError('remote-failed', `restoring ${a.where} failed (${(err as Error).message}) AND putting the safety copy back failed (${(rollbackErr as Error).message})`, `its safety copy is snapshot ${safetyId}: run "lifeboat restore ${safetyId} ${ctx.item.name} --in-place --yes"`);

@@ -128,6 +128,19 @@ describe('PostgreSQL restore on the lab', () => {
       }
       await expectUnchanged(before);
     });
+    it('cancelled while pg_restore runs: the process is stopped and the database rolled back', async () => {
+      const before = await liveStats('postgres', copy.name, 'chinook');
+      const controller = new AbortController();
+      const sink = createDbSink(pgAdapter, { dump: (s, purpose) => (purpose === 'restore' ? slow(s) : s), step: (step) => void (step === 'restore' && setTimeout(() => controller.abort(), 1000)) });
+      const ctx = { ...(await ctxFor({ container: copy.name })), job: testJob(controller.signal) };
+      try {
+        await expect(sink.restore(ctx)).rejects.toThrow(/cancelled.*rolled back to its safety copy/);
+      } finally {
+        ctx.host.close();
+      }
+      await expectUnchanged(before);
+      expect(execIn(copy.name, "psql -XAt -U shop -d postgres -c \"select count(*) from pg_stat_activity where application_name = 'pg_restore'\"").toString().trim()).toBe('0');
+    });
   });
 
   it('refuses a dump from a newer major version than the server, before touching it', async () => {
