@@ -4,7 +4,8 @@ import type { ArchiveAccess } from './access-ladder';
 import { defaultBlockSize } from './block-delta';
 import { WireCounter, counted } from './remote-tree';
 import { tarMembers } from './tar-ingest';
-import { type PullContext, type PullOptions, type PulledTree, type RootMeta, defaultDeltaThreshold, ingestInto, storeBody } from './tree-pull';
+import { IngestPipeline } from './ingest-pipeline';
+import { type PullContext, type PullOptions, type PulledTree, type RootMeta, defaultDeltaThreshold, ingestInto, storeMember } from './tree-pull';
 
 /**
  * The last rung: Docker's archive endpoint (`GET /containers/{id}/archive`) on a container that
@@ -32,6 +33,8 @@ export async function pullArchive(access: ArchiveAccess, ctx: PullContext, tunin
     if (signal?.aborted) throw new LifeboatError('cancelled', 'the transfer was cancelled');
     throw new LifeboatError('remote-failed', `Docker could not archive ${access.root} of ${access.container}: ${(err as Error).message}`, 'check that the container still exists (docker ps -a) and run the backup again');
   }
+  const pipeline = new IngestPipeline();
+  const stored = new Map<TreeEntry, Promise<{ chunks: string[]; size: number; blocks?: TreeEntry['blocks'] }>>();
   for await (const m of tarMembers(counted(raw, (n) => (wire.received += n)), signal)) {
     const slash = m.path.indexOf('/');
     const first = slash < 0 ? m.path : m.path.slice(0, slash);
@@ -44,20 +47,30 @@ export async function pullArchive(access: ArchiveAccess, ctx: PullContext, tunin
       continue;
     }
     if (m.type === 'file') {
-      const stored = await storeBody(ingest, m.body, m.size, threshold, blockSize);
-      const entry: TreeEntry = { ...base, path, type: 'file', size: stored.size, chunks: stored.chunks, ...(stored.blocks ? { blocks: stored.blocks } : {}) };
-      fetchedBytes += stored.size;
+      const entry: TreeEntry = { ...base, path, type: 'file' };
+      stored.set(entry, (await storeMember(pipeline, ingest, m.body, m.size, threshold, blockSize)).done);
       files.set(path, entry);
       entries.push(entry);
     } else if (m.type === 'hardlink') {
       const target = files.get((m.linkpath ?? '').slice(top.length + 1));
-      if (!target) warnings.push(`${path}: hard link to a file the archive did not hold; left out`);
-      else entries.push({ ...target, ...base, path, size: target.size });
+      const body = target && stored.get(target);
+      if (!body) warnings.push(`${path}: hard link to a file the archive did not hold; left out`);
+      else {
+        const entry: TreeEntry = { ...base, path, type: 'file' };
+        stored.set(entry, body);
+        entries.push(entry);
+      }
     } else if (m.type === 'symlink') {
       entries.push({ ...base, path, type: 'symlink', link: m.linkpath ?? '' });
     } else {
       entries.push({ ...base, path, type: m.type });
     }
+  }
+  await pipeline.drain();
+  for (const [entry, body] of stored) {
+    const s = await body;
+    Object.assign(entry, { size: s.size, chunks: s.chunks, ...(s.blocks ? { blocks: s.blocks } : {}) });
+    fetchedBytes += s.size;
   }
   const count = entries.filter((e) => e.type === 'file').length;
   return {

@@ -7,6 +7,7 @@ import type { Vault } from '../vault/vault';
 import { type ShellAccess, canDelta } from './access-ladder';
 import { defaultBlockSize } from './block-delta';
 import { type Ingest, deltaFetch } from './delta-fetch';
+import { BUFFER_MAX, IngestPipeline, readAll, replay } from './ingest-pipeline';
 import { planPull } from './quick-check';
 import type { ListedEntry } from './remote-listing';
 import { WireCounter, counted, listRemote, startTar } from './remote-tree';
@@ -123,26 +124,49 @@ interface RoundResult {
   readonly suspicious: boolean;
 }
 
+/**
+ * Stores a tar member's body: small ones are buffered and stored in the background (the tar
+ * stream moves on), large ones are streamed while the background tasks continue.
+ */
+export async function storeMember(pipeline: IngestPipeline, ingest: Ingest, body: AsyncIterable<Buffer>, size: number, threshold: number, blockSize: number): Promise<{ done: Promise<Stored> }> {
+  if (size > BUFFER_MAX) {
+    const streaming = await pipeline.start(0, () => storeBody(ingest, body, size, threshold, blockSize));
+    await streaming.done;
+    return streaming;
+  }
+  const parts = await readAll(body);
+  return pipeline.start(size, () => storeBody(ingest, replay(parts), size, threshold, blockSize));
+}
+
 async function tarRound(access: ShellAccess, files: readonly ListedEntry[], ingest: Ingest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<RoundResult> {
   const want = new Set(files.map((f) => f.path));
-  const got = new Map<string, Stored & { read: number }>();
+  const pending = new Map<string, Promise<Stored & { read: number }>>();
+  const pipeline = new IngestPipeline();
   const proc = await startTar(access, files.map((f) => f.path), wire, signal);
   try {
     for await (const m of tarMembers(counted(proc.stdout, (n) => (wire.received += n)), signal)) {
+      const target = m.linkpath !== undefined ? pending.get(m.linkpath) : undefined;
       if (!want.has(m.path)) {
         warnings.push(`${m.path}: tar sent a file that was not asked for; ignored`);
       } else if (m.type === 'file') {
-        got.set(m.path, { ...(await storeBody(ingest, m.body, m.size, options.deltaThreshold, options.blockSize)), read: m.size });
-      } else if (m.type === 'hardlink' && m.linkpath !== undefined && got.has(m.linkpath)) {
-        got.set(m.path, { ...(got.get(m.linkpath) as Stored & { read: number }) });
+        const read = m.size;
+        const stored = (await storeMember(pipeline, ingest, m.body, m.size, options.deltaThreshold, options.blockSize)).done.then((s) => ({ ...s, read }));
+        stored.catch(() => undefined);
+        pending.set(m.path, stored);
+      } else if (m.type === 'hardlink' && target) {
+        pending.set(m.path, target);
       } else {
         warnings.push(`${m.path}: became a ${m.type} while being read; left out this time`);
       }
     }
+    await pipeline.drain();
   } catch (err) {
     await proc.kill();
+    await pipeline.drain().catch(() => undefined);
     throw err;
   }
+  const got = new Map<string, Stored & { read: number }>();
+  for (const [path, p] of pending) got.set(path, await p);
   const exit = await proc.done;
   if (signal?.aborted) throw new LifeboatError('cancelled', 'the transfer was cancelled');
   if (exit.code !== 0 && exit.code !== 1) {

@@ -46,7 +46,8 @@ describe('cancelling a pull', () => {
       const controller = new AbortController();
       const job = testJob(controller.signal);
       const run = backupItem(conn, vault, item, { force }, job);
-      await new Promise((r) => setTimeout(r, 1500));
+      // abort once bytes are flowing (the pull is in the middle of the 400 MiB tar)
+      for (let i = 0; i < 300 && !(job.phases.includes('transfer') && job.meter.snapshot().bytesDone > 0); i++) await new Promise((r) => setTimeout(r, 50));
       const progress = job.meter.snapshot();
       controller.abort();
       await expect(run).rejects.toMatchObject({ code: 'cancelled' });

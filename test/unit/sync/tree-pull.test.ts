@@ -27,7 +27,7 @@ async function expectEqual(vault: Vault, root: string, snapshot: Awaited<ReturnT
   expect(diffViews(serverView(root), await vaultView(vault, snapshot, NAME))).toEqual([]);
 }
 
-describe('tree pull (local shell as the server)', () => {
+describe('tree pull (local shell as the server)', { timeout: 30_000 }, () => {
   const tmp = tempDir('lifeboat-pull-');
   afterAll(() => tmp.cleanup());
   let n = 0;
