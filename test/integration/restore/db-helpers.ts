@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { runCli } from '../../../src-main/cli/run-cli';
 import { allCommands } from '../../../src-main/cli/commands';
@@ -122,4 +122,28 @@ export async function cli(home: string, vaultDir: string, argv: string[]): Promi
     if (saved === undefined) delete process.env.LIFEBOAT_HOME;
     else process.env.LIFEBOAT_HOME = saved;
   }
+}
+
+/** Passes the first `n` bytes, then ends: a dump cut off halfway. */
+export function truncate(s: NodeJS.ReadableStream, n: number): Readable {
+  return Readable.from((async function* () {
+    let left = n;
+    for await (const chunk of s as AsyncIterable<Buffer>) {
+      if (left <= 0) break;
+      yield chunk.subarray(0, left);
+      left -= chunk.length;
+    }
+  })());
+}
+
+/** Passes the stream on in 16 KiB pieces with a pause between them, so a restore takes seconds. */
+export function slow(s: NodeJS.ReadableStream): Readable {
+  return Readable.from((async function* () {
+    for await (const chunk of s as AsyncIterable<Buffer>) {
+      for (let i = 0; i < chunk.length; i += 16384) {
+        yield chunk.subarray(i, i + 16384);
+        await new Promise((r) => setTimeout(r, 60));
+      }
+    }
+  })());
 }

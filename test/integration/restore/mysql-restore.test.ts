@@ -1,11 +1,10 @@
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableStats } from '../../../src-main/databases/table-stats';
 import { createDbSink } from '../../../src-main/restore/db/database-sinks';
 import { mysqlAdapter } from '../../../src-main/restore/db/mysql-adapter';
 import type { Vault } from '../../../src-main/vault/vault';
 import { testJob } from '../sync/pull-helpers';
-import { cli, dbInfo, dbLab, execIn, liveStats, storeItem, throwawayServer } from './db-helpers';
+import { cli, dbInfo, dbLab, execIn, liveStats, storeItem, throwawayServer, truncate } from './db-helpers';
 
 const item = 'photos/mysql:photos';
 const root = (sql: string) => `MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -uroot -e "${sql}"`;
@@ -80,17 +79,3 @@ describe('MySQL/MariaDB restore on the lab', () => {
     expect(res.code).toBe(0);
   });
 });
-
-/** Passes the first `n` bytes, then ends: a dump cut off halfway. */
-function truncate(s: NodeJS.ReadableStream, n: number): Readable {
-  return Readable.from(
-    (async function* () {
-      let left = n;
-      for await (const chunk of s as AsyncIterable<Buffer>) {
-        if (left <= 0) break;
-        yield chunk.subarray(0, left);
-        left -= chunk.length;
-      }
-    })(),
-  );
-}

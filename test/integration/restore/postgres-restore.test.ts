@@ -1,11 +1,10 @@
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableStats } from '../../../src-main/databases/table-stats';
 import { createDbSink } from '../../../src-main/restore/db/database-sinks';
 import { pgAdapter } from '../../../src-main/restore/db/pg-adapter';
 import type { Vault } from '../../../src-main/vault/vault';
 import { testJob } from '../sync/pull-helpers';
-import { cli, dbInfo, dbLab, execIn, labDocker, liveStats, storeItem, throwawayServer } from './db-helpers';
+import { cli, dbInfo, dbLab, execIn, labDocker, liveStats, slow, storeItem, throwawayServer, truncate } from './db-helpers';
 
 const item = 'shop/postgres:chinook';
 const pgEnv = ['POSTGRES_USER=shop', 'POSTGRES_PASSWORD=lbtest-pw', 'POSTGRES_DB=chinook'];
@@ -182,27 +181,3 @@ describe('PostgreSQL restore on the lab', () => {
     expect(left).toEqual([]);
   });
 });
-
-/** Passes the first `n` bytes, then ends: a dump cut off halfway. */
-function truncate(s: NodeJS.ReadableStream, n: number): Readable {
-  return Readable.from((async function* () {
-    let left = n;
-    for await (const chunk of s as AsyncIterable<Buffer>) {
-      if (left <= 0) break;
-      yield chunk.subarray(0, left);
-      left -= chunk.length;
-    }
-  })());
-}
-
-/** Passes the stream on in 16 KiB pieces with a pause between them, so a restore takes seconds. */
-function slow(s: NodeJS.ReadableStream): Readable {
-  return Readable.from((async function* () {
-    for await (const chunk of s as AsyncIterable<Buffer>) {
-      for (let i = 0; i < chunk.length; i += 16384) {
-        yield chunk.subarray(i, i + 16384);
-        await new Promise((r) => setTimeout(r, 60));
-      }
-    }
-  })());
-}
