@@ -19,14 +19,8 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
-/**
- * Wraps a value in single quotes for a POSIX shell, the one quoting that nothing inside can
- * escape. Every name that came from a server goes through this (or an argv array).
- */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new LifeboatError('bad-input', 'a NUL byte cannot be passed to a remote command');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+/** Strict single quoting for data in a command line (one implementation, in sync/). */
+export { shellQuote } from '../sync/shell-quote';
 
 /**
  * Runs one command over SSH with a timeout and an AbortSignal; on either, the channel is

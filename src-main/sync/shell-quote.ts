@@ -1,3 +1,5 @@
+import { LifeboatError } from '../api/errors';
+
 /**
  * Quotes one argument for a POSIX shell so it is always a single literal word: wrapped in
  * single quotes, with embedded single quotes closed, escaped and reopened. Names come from
@@ -5,7 +7,7 @@
  * used: inside single quotes nothing is special.
  */
 export function shellQuote(arg: string): string {
-  if (arg.includes('\0')) throw new Error('refusing to quote an argument containing a NUL byte');
+  if (arg.includes('\0')) throw new LifeboatError('bad-input', 'a NUL byte cannot be passed to a remote command', 'this name came from the server and cannot be used as a shell word');
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
