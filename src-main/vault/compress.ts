@@ -65,8 +65,9 @@ export interface Encoded {
 export async function encodeChunk(data: Uint8Array, quality: number): Promise<Encoded> {
   if (data.byteLength < 128 || sampleEntropy(data) > ENTROPY_LIMIT) return { method: Method.raw, payload: data };
   const packed = await compressAsync(data, {
-    // One output buffer, one trip to the thread pool (the default 16 KiB means dozens per chunk).
-    chunkSize: Math.max(64 * 1024, data.byteLength),
+    // Big enough for most compressed chunks (one trip to the thread pool; the default 16 KiB
+    // means dozens), small enough not to reserve 8 MiB for a chunk of zeros.
+    chunkSize: 256 * 1024,
     params: {
       [constants.BROTLI_PARAM_QUALITY]: quality,
       [constants.BROTLI_PARAM_SIZE_HINT]: data.byteLength,

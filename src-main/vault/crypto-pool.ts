@@ -145,7 +145,7 @@ function workerMain(): void {
       let payload: Buffer = chunk;
       if (m.compressible) {
         const packed = zlib.brotliCompressSync(chunk, {
-          chunkSize: Math.max(65536, chunk.length),
+          chunkSize: 256 * 1024,
           params: {
             [zlib.constants.BROTLI_PARAM_QUALITY]: m.type === 1 ? data.metaQuality : data.dataQuality,
             [zlib.constants.BROTLI_PARAM_SIZE_HINT]: chunk.length,

@@ -56,13 +56,13 @@ async function markUsed(deps: ReadDeps, snapshot: Snapshot, used: BlobIndex): Pr
 export async function pruneVault(vault: Vault, options: PruneOptions): Promise<PruneResult> {
   const lock = await vault.lock(true, 'prune', options.signal);
   try {
-    return await runPrune(vault, options);
+    return await runPrune(vault, options, Date.now());
   } finally {
     await lock.release();
   }
 }
 
-async function runPrune(vault: Vault, options: PruneOptions): Promise<PruneResult> {
+async function runPrune(vault: Vault, options: PruneOptions, lockedAt: number): Promise<PruneResult> {
   const { storage, master } = vault;
   const progress = options.onProgress ?? (() => undefined);
   progress('plan', 0);
@@ -162,8 +162,14 @@ async function runPrune(vault: Vault, options: PruneOptions): Promise<PruneResul
   progress('delete', 0);
   await storage.remove(indexFiles.map((f) => `${Dirs.index}/${f}`));
   await storage.remove([...toDelete, ...toRepack, ...unindexed].map(packPath));
-  const tmp = await storage.list(Dirs.tmp);
-  await storage.remove(tmp.map((t) => `${Dirs.tmp}/${t}`));
+  // Leftovers of crashed writers predate our lock; newer temp files belong to processes that
+  // are just now trying to take a lock (they will see ours and back off) and must stay.
+  const leftovers: string[] = [];
+  for (const name of await storage.list(Dirs.tmp)) {
+    const at = await storage.modified(`${Dirs.tmp}/${name}`);
+    if (at !== undefined && at < lockedAt - 2000) leftovers.push(`${Dirs.tmp}/${name}`);
+  }
+  await storage.remove(leftovers);
   await vault.refreshIndex();
   return result();
 }

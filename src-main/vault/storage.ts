@@ -36,6 +36,8 @@ export interface VaultStorage {
   list(dir: string): Promise<string[]>;
   /** Size of a file, or undefined when it does not exist. */
   size(path: string): Promise<number | undefined>;
+  /** Last modification time (ms since the epoch), or undefined when it does not exist. */
+  modified(path: string): Promise<number | undefined>;
   readFile(path: string): Promise<Buffer>;
   openRead(path: string): Promise<ReadHandle>;
   /** Starts a new file in `tmp/`. */
@@ -93,6 +95,15 @@ export class LocalStorage implements VaultStorage {
   async size(path: string): Promise<number | undefined> {
     try {
       return (await fsp.stat(this.abs(path))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storageError(err, path, this.root);
+    }
+  }
+
+  async modified(path: string): Promise<number | undefined> {
+    try {
+      return (await fsp.stat(this.abs(path))).mtimeMs;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw storageError(err, path, this.root);

@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Chunker, defaultChunkParams } from '../../../src-main/vault/chunker';
 import type { BlobIndex } from '../../../src-main/vault/blob-index';
 import { hex } from '../../../src-main/vault/format';
 import { backupBuffer, newVault, pieces, pseudoRandom, reopen, tempDir } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 function chunks(chunker: Chunker, data: Buffer): Buffer[] {
   const out: Buffer[] = [];

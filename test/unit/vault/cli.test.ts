@@ -5,6 +5,9 @@ import { allCommands } from '../../../src-main/cli/commands/index';
 import { runCli } from '../../../src-main/cli/run-cli';
 import { PASS, newVault, pseudoRandom, tempDir, textLike } from './helpers';
 
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
 interface FakeIo extends CliIo {
   out(): Buffer;
   err(): string;

@@ -1,10 +1,13 @@
 import { cpSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkVault } from '../../../src-main/vault/check';
 import type { Snapshot } from '../../../src-main/vault/snapshots';
 import { type VaultKeys, openVault } from '../../../src-main/vault/vault';
 import { PASS, backupBuffer, collect, newVault, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** Every object file of a vault (relative paths), packs first. */
 function objectFiles(dir: string): string[] {

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkVault } from '../../../src-main/vault/check';
 import type { VaultKeys } from '../../../src-main/vault/vault';
 import { builtCli } from './built-cli';
 import { PASS, collect, newVault, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** Kill points in the suite; the soak script (test/vault-soak.sh) raises it to 1,000. */
 const POINTS = Number(process.env.LIFEBOAT_CRASH_POINTS ?? 50);
@@ -80,6 +83,8 @@ describe(`kill -9 of writing processes at ${POINTS} random points`, () => {
         // Evidence that the kill hit while files were being written: leftovers in tmp/ or packs
         // that no snapshot uses yet.
         if (readdirSync(`${dir}/tmp`).length > 0 || countPacks(dir) > packsBefore) midWrite++;
+        // Killed before writing anything: runs take longer than assumed (a busy machine).
+        else if (!pruning) typical.backup = Math.min(typical.backup * 1.25, 20_000);
       } else {
         expect(result.code, result.stdout).toBe(0);
         if (!pruning) committed++;

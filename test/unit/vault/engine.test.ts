@@ -1,8 +1,11 @@
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Progress } from '../../../src-main/api/progress';
 import { createEngine } from '../../../src-main/engine/engine';
 import { PASS, newVault, pseudoRandom, tempDir } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('vault requests through the engine', () => {
   const tmp = tempDir();

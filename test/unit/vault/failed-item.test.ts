@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LifeboatError } from '../../../src-main/api/errors';
 import { checkVault } from '../../../src-main/vault/check';
 import { collect, newVault, pieces, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /** A source that yields some data and then fails, like a dump whose tool died halfway. */
 async function* failingAfter(data: Buffer, message: string): AsyncGenerator<Buffer> {

@@ -29,6 +29,9 @@ export class FailingStorage implements VaultStorage {
   size(path: string) {
     return this.inner.size(path);
   }
+  modified(path: string) {
+    return this.inner.modified(path);
+  }
   readFile(path: string) {
     return this.inner.readFile(path);
   }

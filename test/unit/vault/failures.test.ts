@@ -1,11 +1,14 @@
 import { cpSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkVault } from '../../../src-main/vault/check';
 import { LocalStorage } from '../../../src-main/vault/storage';
 import type { Snapshot } from '../../../src-main/vault/snapshots';
 import type { VaultKeys } from '../../../src-main/vault/vault';
 import { FailingStorage } from './failing-storage';
 import { backupBuffer, collect, newVault, pieces, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('a storage that fails each write in turn', () => {
   const tmp = tempDir();

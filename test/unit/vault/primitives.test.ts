@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BlobIndex } from '../../../src-main/vault/blob-index';
 import { blobAd, blobIdOf, blobNonce, deriveSubkey, join, open, seal, TRAILER_NONCE } from '../../../src-main/vault/crypto';
 import { SealedKind } from '../../../src-main/vault/format';
@@ -10,6 +10,9 @@ import { LocalStorage } from '../../../src-main/vault/storage';
 import { generateMasterKeys } from '../../../src-main/vault/keys';
 import { PASS, newVault, reopen, tempDir } from './helpers';
 import { openVault } from '../../../src-main/vault/vault';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('crypto', () => {
   const keys = generateMasterKeys();

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Catalog } from '../../../src-main/vault/catalog';
 import { checkVault } from '../../../src-main/vault/check';
 import { copyVault } from '../../../src-main/vault/copy';
@@ -9,6 +9,9 @@ import { LocalStorage } from '../../../src-main/vault/storage';
 import { openVault } from '../../../src-main/vault/vault';
 import { FailingStorage } from './failing-storage';
 import { backupBuffer, collect, newVault, pseudoRandom, reopen, tempDir } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n, 12));
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { applyRetention, bucketOf } from '../../../src-main/vault/retention';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const snap = (id: string, time: string, host = 'nas', tags: string[] = []) => ({ id, time, host, tags });
 const kept = (decisions: ReturnType<typeof applyRetention>) => decisions.filter((d) => d.keep).map((d) => d.id).sort();

@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LifeboatError } from '../../../src-main/api/errors';
 import { checkVault } from '../../../src-main/vault/check';
 import type { VaultKeys } from '../../../src-main/vault/vault';
 import { backupBuffer, collect, newVault, pieces, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+
+// Generous limits: these tests do real I/O and crypto and must pass on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('vault round trip', () => {
   const tmp = tempDir();
