@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Inventory, Item } from '../../src-main/api/discovery-contract';
 import type { SourceResult } from '../../src-main/backup/source';
 import { type VolumeSourceOptions, createVolumeSource } from '../../src-main/backup/volume-source';
-import type { HostConnection } from '../../src-main/hosts/host-service';
+import { type HostConnection, HostService } from '../../src-main/hosts/host-service';
 import type { JobContext } from '../../src-main/jobs/job-runner';
 import { ProgressMeter } from '../../src-main/jobs/progress-meter';
 import type { Snapshot } from '../../src-main/vault/snapshots';
@@ -17,6 +20,36 @@ export const testLabel = 'org.lifeboat.test=sync';
 export async function newVault(dir: string): Promise<Vault> {
   await initVault({ dir, passphrase: 'test passphrase', kdfLogN: 16 });
   return openVault({ dir, passphrase: 'test passphrase' });
+}
+
+/** An open lab connection (as `user`, trusting the lab's key by fingerprint) and a fresh vault. */
+export interface LabSession {
+  readonly hosts: HostService;
+  readonly conn: HostConnection;
+  readonly vault: Vault;
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** Adds the lab as host `lab` in a temp home, opens it and creates a vault next to it. */
+export async function openLabSession(tag: string, user = labInfo().ssh.user): Promise<LabSession> {
+  const dir = mkdtempSync(join(tmpdir(), `lifeboat-${tag}-`));
+  const { host, port, identityFile, hostKeyFingerprint } = labInfo().ssh;
+  const hosts = new HostService({ home: join(dir, 'home'), userHome: join(dir, 'user'), env: {}, connectTimeoutMs: 5000 });
+  await hosts.add('lab', `ssh://${user}@${host}:${port}`, { identityFile, fingerprints: [hostKeyFingerprint] });
+  const conn = await hosts.open('lab', {});
+  const vault = await newVault(join(dir, 'vault'));
+  return {
+    hosts,
+    conn,
+    vault,
+    dir,
+    close: async () => {
+      await vault.close();
+      conn.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A job context that records phases, progress and logs. */

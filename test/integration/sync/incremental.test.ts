@@ -1,25 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { Vault } from '../../../src-main/vault/vault';
-import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
-import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, docker, newVault, throwawayVolume, treeItem } from '../../helpers/volume-pull';
+import { type LabSession, backupItem, docker, openLabSession, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
 const MiB = 1024 * 1024;
 
 function randomFile(path: string, bytes: number): void {
-  execFileSync('head', ['-c', String(bytes), '/dev/urandom'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: bytes + 1 });
   execFileSync('sh', ['-c', 'head -c "$1" /dev/urandom > "$2"', 'sh', String(bytes), path]);
 }
 
 describe('incremental pulls of a throwaway volume over SSH', () => {
-  const homes = tempHomes();
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-incr-'));
+  let session: LabSession;
   const vol = throwawayVolume('incr');
   const root = vol.mountpoint;
   const item = treeItem('volume', vol.volume);
@@ -27,10 +22,8 @@ describe('incremental pulls of a throwaway volume over SSH', () => {
   let vault: Vault;
 
   beforeAll(async () => {
-    const service = makeService(homes);
-    await service.add('lab', labUrl(), { identityFile: labInfo().ssh.identityFile, fingerprints: [labInfo().ssh.hostKeyFingerprint] });
-    conn = await service.open('lab', {});
-    vault = await newVault(join(dir, 'vault'));
+    session = await openLabSession('incr');
+    ({ conn, vault } = session);
     mkdirSync(join(root, 'a/deep/er'), { recursive: true });
     mkdirSync(join(root, 'empty'));
     writeFileSync(join(root, 'a/keep.txt'), 'keep me');
@@ -48,11 +41,8 @@ describe('incremental pulls of a throwaway volume over SSH', () => {
     randomFile(join(root, 'disk.img'), 32 * MiB);
   });
   afterAll(async () => {
-    await vault?.close();
-    conn?.close();
+    await session?.close();
     vol.remove();
-    homes.cleanup();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('first pull reads back equal (content, modes incl. setuid/sticky, owners, exact mtimes, links, empty dirs)', async () => {

@@ -1,21 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { Vault } from '../../../src-main/vault/vault';
 import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
-import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
-import { backupItem, docker, labImage, newVault, testLabel, throwawayVolume, treeItem } from '../../helpers/volume-pull';
+import { type LabSession, backupItem, docker, labImage, openLabSession, testLabel, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
 const volumeRoot = (name: string) => docker('volume', 'inspect', name, '--format', '{{.Mountpoint}}');
 const wikiBind = join(labInfo().stateDir, 'stacks/wiki/config');
 
 describe('the access ladder on the lab', () => {
-  const homes = tempHomes();
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-ladder-'));
+  let session: LabSession;
+  let dir: string;
   let root: HostConnection;
   let labuser: HostConnection;
   let vault: Vault;
@@ -23,20 +21,15 @@ describe('the access ladder on the lab', () => {
   const uploadsRoot = volumeRoot('wiki_uploads');
 
   beforeAll(async () => {
-    const service = makeService(homes);
-    const { identityFile, hostKeyFingerprint } = labInfo().ssh;
-    await service.add('lab', labUrl(), { identityFile, fingerprints: [hostKeyFingerprint] });
-    await service.add('lab-user', labUrl('labuser'), { identityFile, fingerprints: [hostKeyFingerprint] });
-    root = await service.open('lab', {});
-    labuser = await service.open('lab-user', {});
-    vault = await newVault(join(dir, 'vault'));
+    session = await openLabSession('ladder');
+    ({ conn: root, vault, dir } = session);
+    const { host, port, identityFile, hostKeyFingerprint } = labInfo().ssh;
+    await session.hosts.add('lab-user', `ssh://labuser@${host}:${port}`, { identityFile, fingerprints: [hostKeyFingerprint] });
+    labuser = await session.hosts.open('lab-user', {});
   });
   afterAll(async () => {
-    await vault?.close();
-    root?.close();
     labuser?.close();
-    homes.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('the container rung (GNU find/tar inside wiki-app-1) reads back equal, exact mtimes included', async () => {

@@ -1,34 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { Vault } from '../../../src-main/vault/vault';
-import { labInfo } from '../../helpers/lab';
-import { labUrl, makeService, tempHomes } from '../hosts/hosts-helpers';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
-import { backupItem, docker, newVault, treeItem } from '../../helpers/volume-pull';
+import { type LabSession, backupItem, docker, openLabSession, treeItem } from '../../helpers/volume-pull';
 
 describe('rsync-style pull of the seeded wiki uploads', () => {
-  const homes = tempHomes();
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-pull-'));
+  let session: LabSession;
   let conn: HostConnection;
   let vault: Vault;
   const item = treeItem('volume', 'wiki_uploads', 'wiki');
   const mountpoint = docker('volume', 'inspect', 'wiki_uploads', '--format', '{{.Mountpoint}}');
 
   beforeAll(async () => {
-    const service = makeService(homes);
-    await service.add('lab', labUrl(), { identityFile: labInfo().ssh.identityFile, fingerprints: [labInfo().ssh.hostKeyFingerprint] });
-    conn = await service.open('lab', {});
-    vault = await newVault(join(dir, 'vault'));
+    session = await openLabSession('pull');
+    ({ conn, vault } = session);
   });
-  afterAll(async () => {
-    await vault?.close();
-    conn?.close();
-    homes.cleanup();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   it('first pull as root reads back equal to the server: names, content, modes, owners, exact mtimes, links, empty dirs', async () => {
     const { snapshot, result, job } = await backupItem(conn, vault, item);
