@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedInput } from '../api/contract';
@@ -13,6 +13,7 @@ import { copyVault } from '../vault/copy';
 import { Dirs, isHexId, shortId } from '../vault/format';
 import { readTreePath, treeItemOf } from '../restore/tree-browse';
 import { listLocks } from '../vault/locks';
+import { fdReader } from '../vault/ingest';
 import { pruneVault } from '../vault/prune';
 import type { Snapshot } from '../vault/snapshots';
 import { type Vault, initVault, openVault } from '../vault/vault';
@@ -190,10 +191,10 @@ export function vaultHandlers(services: VaultServices): HandlerTable<VaultReques
       let bytes = 0;
       const writer = await vault.createSnapshot({ host: input.host ?? hostname(), tags: input.tags }, ctx.signal);
       try {
-        // A file on fd 0 is read directly in large pieces (the default stream reads 64 KiB);
-        // pipes may be non-blocking, so they go through Node's stream.
-        const source = stdin === process.stdin && fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1024 * 1024, autoClose: false }) : stdin;
-        await writer.addStream({ name: input.name, kind: input.kind, signal: ctx.signal, onBytes: (n) => progress.update('backup', (bytes += n)) }, source as AsyncIterable<Buffer>);
+        // A file on fd 0 is read straight into the ingest's buffers; pipes may be non-blocking,
+        // so they go through Node's stream.
+        const source = stdin === process.stdin && fstatSync(0).isFile() ? fdReader(0) : (stdin as AsyncIterable<Buffer>);
+        await writer.addStream({ name: input.name, kind: input.kind, signal: ctx.signal, onBytes: (n) => progress.update('backup', (bytes += n)) }, source);
         const snapshot = await writer.commit();
         progress.done();
         return { snapshot: summarize(snapshot), ...snapshot.stats, seconds: Number(process.hrtime.bigint() - started) / 1e9 };

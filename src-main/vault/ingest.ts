@@ -1,3 +1,4 @@
+import { read } from 'node:fs';
 import { LifeboatError } from '../api/errors';
 import type { Chunker } from './chunker';
 import { META_QUALITY, encodeChunk, DATA_QUALITY } from './compress';
@@ -106,6 +107,28 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
   }
 }
 
+/** A source that reads straight into the caller's buffer, e.g. a file descriptor; 0 means the end. */
+export interface ByteReader {
+  readInto(buf: Buffer, offset: number, length: number): Promise<number>;
+}
+
+/** What an item's bytes can come from: any async iterable of bytes (a stream), or a reader. */
+export type ByteSource = AsyncIterable<Uint8Array> | ByteReader;
+
+function isReader(source: ByteSource): source is ByteReader {
+  return typeof (source as ByteReader).readInto === 'function';
+}
+
+/** Reads a file descriptor (a regular file) straight into the ingest's buffers. */
+export function fdReader(fd: number): ByteReader {
+  return {
+    readInto: (buf, offset, length) =>
+      new Promise((resolve, reject) => {
+        read(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n)));
+      }),
+  };
+}
+
 /** Stores one chunk held in ordinary memory (metadata): compress, then seal here. */
 export async function storeChunk(sink: PackSink, type: number, id: Buffer, data: Uint8Array): Promise<void> {
   const encoded = await encodeChunk(data, type === BlobType.meta ? META_QUALITY : DATA_QUALITY);
@@ -119,7 +142,7 @@ export async function storeChunk(sink: PackSink, type: number, id: Buffer, data:
  * workers. Memory is bounded by the segment pool and the in-flight limit, whatever the size.
  */
 export async function ingestStream(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   deps: IngestDeps,
   onChunk: (id: Buffer, length: number) => void,
 ): Promise<number> {
@@ -183,29 +206,46 @@ export async function ingestStream(
     }
   };
 
+  /** After `n` new bytes landed in the segment: cut, rotate a full segment, apply backpressure. */
+  const advance = async (n: number) => {
+    fill += n;
+    cutAll(false);
+    if (fill === size) {
+      const next = await pool.acquire();
+      seg.buf.copy(next.buf, 0, pos, fill);
+      pool.release(seg);
+      seg = next;
+      fill -= pos;
+      pos = 0;
+    }
+    while (inflight.size >= MAX_INFLIGHT) await Promise.race(inflight);
+    if (failure) throw failure;
+  };
+
   try {
-    for await (const piece of abortable(source, signal, 'the backup')) {
-      let off = 0;
-      while (off < piece.byteLength) {
-        const n = Math.min(piece.byteLength - off, size - fill);
-        seg.buf.set(piece.subarray(off, off + n), fill);
-        fill += n;
-        off += n;
-        cutAll(false);
-        if (fill === size) {
-          const next = await pool.acquire();
-          seg.buf.copy(next.buf, 0, pos, fill);
-          pool.release(seg);
-          seg = next;
-          fill -= pos;
-          pos = 0;
-        }
-        while (inflight.size >= MAX_INFLIGHT) await Promise.race(inflight);
-        if (failure) throw failure;
+    if (isReader(source)) {
+      // Straight into shared memory: no intermediate buffers, no copies.
+      for (;;) {
+        throwIfAborted(signal, 'the backup');
+        const n = await source.readInto(seg.buf, fill, size - fill);
+        if (n === 0) break;
+        await advance(n);
+        total += n;
+        deps.onBytes?.(n);
+        if (deps.flush) await deps.flush();
       }
-      total += piece.byteLength;
-      deps.onBytes?.(piece.byteLength);
-      if (deps.flush) await deps.flush();
+    } else {
+      for await (const piece of abortable(source, signal, 'the backup')) {
+        for (let off = 0; off < piece.byteLength; ) {
+          const n = Math.min(piece.byteLength - off, size - fill);
+          seg.buf.set(piece.subarray(off, off + n), fill);
+          off += n;
+          await advance(n);
+        }
+        total += piece.byteLength;
+        deps.onBytes?.(piece.byteLength);
+        if (deps.flush) await deps.flush();
+      }
     }
     cutAll(true);
     held = false;

@@ -4,7 +4,7 @@ import type { Chunker } from './chunker';
 import type { MasterKeys } from './crypto';
 import { hex, parseHexId } from './format';
 import { type ChunkCrypto, InlineCrypto, WorkerCrypto } from './crypto-pool';
-import { SegmentPool, ingestStream } from './ingest';
+import { type ByteSource, SegmentPool, ingestStream } from './ingest';
 import type { VaultLock } from './locks';
 import { MetaWriter, streamRecord } from './meta-stream';
 import { PackSink } from './pack-sink';
@@ -85,7 +85,7 @@ export class SnapshotWriter {
   }
 
   /** Chunks a byte stream into the vault; `onChunk` sees each chunk in order. */
-  ingest(source: AsyncIterable<Uint8Array>, item: ItemOptions, onChunk: (id: Buffer, length: number) => void, flush?: () => Promise<void>): Promise<number> {
+  ingest(source: ByteSource, item: ItemOptions, onChunk: (id: Buffer, length: number) => void, flush?: () => Promise<void>): Promise<number> {
     this.crypto ??=
       this.deps.workers === 0 ? new InlineCrypto(this.pool.shared, this.deps.keys) : new WorkerCrypto(this.pool.shared, this.deps.keys.idKey, this.deps.workers);
     return ingestStream(source, {
@@ -106,7 +106,7 @@ export class SnapshotWriter {
   }
 
   /** Stores a whole byte stream (a dump) as one item. */
-  async addStream(item: ItemOptions, source: AsyncIterable<Uint8Array>): Promise<SnapshotItem> {
+  async addStream(item: ItemOptions, source: ByteSource): Promise<SnapshotItem> {
     this.begin(item.name);
     try {
       const startedAt = new Date().toISOString();
@@ -257,7 +257,7 @@ export class TreeWriter {
   }
 
   /** Stores a file's content from a stream and records its entry (returned with chunks). */
-  async addFile(fields: FileFields, source: AsyncIterable<Uint8Array>): Promise<TreeEntry> {
+  async addFile(fields: FileFields, source: ByteSource): Promise<TreeEntry> {
     const ids: string[] = [];
     const size = await this.writer.ingest(source, this.item, (id) => ids.push(hex(id)));
     const entry: TreeEntry = { ...fields, type: 'file', size, chunks: ids };

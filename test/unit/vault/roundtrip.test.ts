@@ -39,6 +39,21 @@ describe('vault round trip', () => {
     await vault.close();
   });
 
+  it('reads a file descriptor straight into its buffers', async () => {
+    const { openSync, writeFileSync, closeSync } = await import('node:fs');
+    const { fdReader } = await import('../../../src-main/vault/ingest');
+    const data = Buffer.concat([textLike(3_000_000, 9), pseudoRandom(20_000_000, 8)]);
+    writeFileSync(`${tmp.dir}/input.bin`, data);
+    const fd = openSync(`${tmp.dir}/input.bin`, 'r');
+    const vault = await reopen(tmp.dir, keys);
+    const writer = await vault.createSnapshot({ host: 'lab' });
+    await writer.addStream({ name: 'file', kind: 'file' }, fdReader(fd));
+    const snap = await writer.commit();
+    closeSync(fd);
+    expect((await collect(vault.readItem(snap, 'file'))).equals(data)).toBe(true);
+    await vault.close();
+  });
+
   it('handles empty and tiny streams', async () => {
     const vault = await reopen(tmp.dir, keys);
     const writer = await vault.createSnapshot({ host: 'lab' });
