@@ -92,22 +92,21 @@ export class LocalStorage implements VaultStorage {
     }
   }
 
-  async size(path: string): Promise<number | undefined> {
+  private async stat(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
     try {
-      return (await fsp.stat(this.abs(path))).size;
+      return await fsp.stat(this.abs(path));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw storageError(err, path, this.root);
     }
   }
 
+  async size(path: string): Promise<number | undefined> {
+    return (await this.stat(path))?.size;
+  }
+
   async modified(path: string): Promise<number | undefined> {
-    try {
-      return (await fsp.stat(this.abs(path))).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw storageError(err, path, this.root);
-    }
+    return (await this.stat(path))?.mtimeMs;
   }
 
   async readFile(path: string): Promise<Buffer> {

@@ -29,6 +29,13 @@ function keep(args: CommandArgs, name: string): number | undefined {
   return n;
 }
 
+/** Prints the request's output as JSON with --json, else as the sentence `text` makes of it. */
+function report<T>(args: CommandArgs, value: T, text: (v: T) => string): number {
+  if (args.values.json) printJson(args.io, value);
+  else args.io.stdout.write(text(value));
+  return 0;
+}
+
 const date = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 /** `lifeboat vault …`, `snapshots`, `check`, `prune`, `copy`, `catalog rebuild`, `backup-stdin`, `cat`. */
@@ -41,9 +48,7 @@ export const vaultCommands: CliCommand[] = [
     positionals: { min: 0, max: 0 },
     async run(args) {
       const out = await args.engine().call('vaultInit', await access(args, { confirm: true }));
-      if (args.values.json) printJson(args.io, out);
-      else args.io.stdout.write(`created vault ${out.id.slice(0, 8)} at ${out.path}\n(scrypt N=${out.kdf.N}; keep the passphrase safe: without it the vault cannot be opened)\n`);
-      return 0;
+      return report(args, out, (o) => `created vault ${o.id.slice(0, 8)} at ${o.path}\n(scrypt N=${o.kdf.N}; keep the passphrase safe: without it the vault cannot be opened)\n`);
     },
   },
   {
@@ -78,9 +83,7 @@ export const vaultCommands: CliCommand[] = [
     async run(args) {
       const input = await access(args);
       const out = await args.engine().call('vaultPasswd', { ...input, newPassphrase: await newVaultPassphrase(args) });
-      if (args.values.json) printJson(args.io, out);
-      else args.io.stdout.write('passphrase changed; the old one no longer opens this vault\n');
-      return 0;
+      return report(args, out, () => 'passphrase changed; the old one no longer opens this vault\n');
     },
   },
   {
@@ -169,12 +172,7 @@ export const vaultCommands: CliCommand[] = [
       if (typeof to !== 'string') throw new LifeboatError('bad-input', 'copy needs --to DIR', 'usage: lifeboat copy --to DIR');
       const input = await access(args);
       const out = await withProgress(args, () => args.engine().call('vaultCopy', { ...input, to }));
-      if (args.values.json) printJson(args.io, out);
-      else {
-        const c = out.copied;
-        args.io.stdout.write(`${out.created ? 'created' : 'updated'} the copy at ${out.target}: ${c.packs} packs, ${c.indexFiles} index files, ${c.snapshots} snapshots, ${c.keys} keys (${formatBytes(out.bytes)}); ${out.skipped} files were already there\n`);
-      }
-      return 0;
+      return report(args, out, ({ copied: c, ...o }) => `${o.created ? 'created' : 'updated'} the copy at ${o.target}: ${c.packs} packs, ${c.indexFiles} index files, ${c.snapshots} snapshots, ${c.keys} keys (${formatBytes(o.bytes)}); ${o.skipped} files were already there\n`);
     },
   },
   {
@@ -185,9 +183,7 @@ export const vaultCommands: CliCommand[] = [
     positionals: { min: 0, max: 0 },
     async run(args) {
       const out = await args.engine().call('vaultCatalogRebuild', await access(args));
-      if (args.values.json) printJson(args.io, out);
-      else args.io.stdout.write(`catalog rebuilt: ${out.after} snapshots (it listed ${out.before})\n`);
-      return 0;
+      return report(args, out, (o) => `catalog rebuilt: ${o.after} snapshots (it listed ${o.before})\n`);
     },
   },
   {
@@ -207,9 +203,7 @@ export const vaultCommands: CliCommand[] = [
           tags: ((args.values.tag as string[] | undefined) ?? []).map(String),
         }),
       );
-      if (args.values.json) printJson(args.io, out);
-      else args.io.stdout.write(`snapshot ${out.snapshot.short}: ${formatBytes(out.bytesIn)} read, ${formatBytes(out.bytesNew)} new, ${formatBytes(out.storedNew)} stored in ${out.seconds.toFixed(1)} s\n`);
-      return 0;
+      return report(args, out, (o) => `snapshot ${o.snapshot.short}: ${formatBytes(o.bytesIn)} read, ${formatBytes(o.bytesNew)} new, ${formatBytes(o.storedNew)} stored in ${o.seconds.toFixed(1)} s\n`);
     },
   },
   {
