@@ -1,6 +1,7 @@
 import type { BenchSuite } from './bench-kit';
 import { discoveryBench } from './discovery-bench';
 import { vaultBench } from './vault-bench';
+import { volumePullBench } from './volume-pull-bench';
 
 /** Every benchmark suite; each domain appends its own. */
-export const suites: BenchSuite[] = [discoveryBench, vaultBench];
+export const suites: BenchSuite[] = [discoveryBench, vaultBench, volumePullBench];

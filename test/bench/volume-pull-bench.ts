@@ -1,0 +1,167 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Item } from '../../src-main/api/discovery-contract';
+import { HostService } from '../../src-main/hosts/host-service';
+import type { Vault } from '../../src-main/vault/vault';
+import { labInfo } from '../helpers/lab';
+import { backupItem, newVault, throwawayVolume, treeItem } from '../helpers/volume-pull';
+import { type BenchSuite, ratio, timed } from './bench-kit';
+import { changeOnePercent, fillVolume, makeSqlite, rsyncPull, rsyncVersion, sshTar, treeSize, updateSqlite } from './volume-pull-peers';
+
+const MiB = 1024 * 1024;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
+const sec = (n: number) => `${n.toFixed(2)} s`;
+const verdict = (ok: boolean, target: string) => `${ok ? 'meets' : '**MISSES**'} ${target}`;
+
+/** One pull as the engine runs it: open the host, pull into a new snapshot, commit. */
+async function ours(hosts: HostService, vault: Vault, item: Item, onOpen = false): Promise<{ seconds: number; bytes: number; info: Record<string, string> }> {
+  if (onOpen) {
+    const conn = await hosts.open('lab', {});
+    try {
+      const r = await timed(() => backupItem(conn, vault, item));
+      return { seconds: r.seconds, bytes: r.value.result.bytesTransferred, info: r.value.result.stored.info };
+    } finally {
+      conn.close();
+    }
+  }
+  const r = await timed(async () => {
+    const conn = await hosts.open('lab', {});
+    try {
+      return await backupItem(conn, vault, item);
+    } finally {
+      conn.close();
+    }
+  });
+  return { seconds: r.seconds, bytes: r.value.result.bytesTransferred, info: r.value.result.stored.info };
+}
+
+/**
+ * The rsync-style pull against its peers over the lab's loopback sshd: first pull of a 1 GiB
+ * volume vs `ssh host tar -c`, a no-op pull and a 1 % change vs `rsync -a`, and a 256 MiB
+ * SQLite file with 1 MiB rewritten in place (block delta) vs rsync.
+ */
+export const volumePullBench: BenchSuite = {
+  id: 'volume-pull',
+  title: 'Rsync-style pull of volumes over SSH',
+  async run({ scratch, log }) {
+    const info = labInfo();
+    const hosts = new HostService({ home: join(scratch, 'home'), userHome: join(scratch, 'user'), env: {} });
+    await hosts.add('lab', `ssh://${info.ssh.user}@${info.ssh.host}:${info.ssh.port}`, { identityFile: info.ssh.identityFile, fingerprints: [info.ssh.hostKeyFingerprint] });
+    const vol = throwawayVolume('bench-pull');
+    const db = throwawayVolume('bench-sqlite');
+    try {
+      log('filling a 1 GiB volume');
+      const files = fillVolume(vol.mountpoint);
+      const size = treeSize(vol.mountpoint);
+      const item = treeItem('volume', vol.volume);
+
+      log('first pull: Lifeboat vs ssh tar');
+      const firstOurs: number[] = [];
+      const firstPeer: number[] = [];
+      let firstBytes = 0;
+      let tarBytes = 0;
+      let vault: Vault | undefined;
+      for (let i = 0; i < 3; i++) {
+        await vault?.close();
+        rmSync(join(scratch, 'vault'), { recursive: true, force: true });
+        vault = await newVault(join(scratch, 'vault'));
+        const r = await ours(hosts, vault, item);
+        firstOurs.push(r.seconds);
+        firstBytes = r.bytes;
+        const p = await timed(async () => sshTar(info, vol.mountpoint, join(scratch, 'peer.tar')));
+        firstPeer.push(p.seconds);
+        tarBytes = p.value;
+        rmSync(join(scratch, 'peer.tar'), { force: true });
+      }
+      const v = vault as Vault;
+      const rsyncDest = join(scratch, 'rsync');
+      const rsyncFirst = await timed(async () => rsyncPull(info, vol.mountpoint, rsyncDest));
+
+      log('no-op pulls');
+      const noopOurs: number[] = [];
+      const noopOpen: number[] = [];
+      const noopPeer: number[] = [];
+      let noopBytes = 0;
+      let noopRsyncBytes = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await ours(hosts, v, item);
+        noopOurs.push(r.seconds);
+        noopBytes = r.bytes;
+        noopOpen.push((await ours(hosts, v, item, true)).seconds);
+        const p = await timed(async () => rsyncPull(info, vol.mountpoint, rsyncDest));
+        noopPeer.push(p.seconds);
+        noopRsyncBytes = p.value;
+      }
+
+      log('1 % of files changed');
+      const changedRows: string[] = [];
+      const ratios: number[] = [];
+      for (let round = 1; round <= 3; round++) {
+        const changed = changeOnePercent(files, round);
+        const r = await ours(hosts, v, item);
+        const p = await timed(async () => rsyncPull(info, vol.mountpoint, rsyncDest));
+        ratios.push(r.bytes / p.value);
+        changedRows.push(`| round ${round}: ${changed.count} files, ${mib(changed.bytes)} rewritten | ${mib(r.bytes)} in ${sec(r.seconds)} (fetched ${r.info.fetched}) | ${mib(p.value)} in ${sec(p.seconds)} | ${ratio(r.bytes, p.value)} bytes, ${ratio(r.seconds, p.seconds)} time |`);
+      }
+
+      log('256 MiB SQLite, 1 MiB rewritten in place');
+      makeSqlite(join(db.mountpoint, 'app.sqlite'));
+      const dbItem = treeItem('volume', db.volume);
+      await ours(hosts, v, dbItem);
+      const dbDest = join(scratch, 'rsync-db');
+      rsyncPull(info, db.mountpoint, dbDest);
+      const sqliteRows: string[] = [];
+      let worstSqlite = 0;
+      for (let round = 0; round < 3; round++) {
+        updateSqlite(join(db.mountpoint, 'app.sqlite'), round);
+        const r = await ours(hosts, v, dbItem);
+        const p = await timed(async () => rsyncPull(info, db.mountpoint, dbDest));
+        worstSqlite = Math.max(worstSqlite, r.bytes);
+        sqliteRows.push(`| round ${round + 1} | ${mib(r.bytes)} in ${sec(r.seconds)} (blocks ${r.info.deltaBlocks}) | ${mib(p.value)} in ${sec(p.seconds)} | ${ratio(r.bytes, p.value)} bytes, ${ratio(r.seconds, p.seconds)} time |`);
+      }
+      await v.close();
+
+      const first = median(firstOurs) / median(firstPeer);
+      const noopT = median(noopOurs) / median(noopPeer);
+      const worst = Math.max(...ratios);
+      return [
+        `Host: the lab's sshd on 127.0.0.1, host rung (root). Volume: ${size.files} files, ${mib(size.bytes)} (280 random 1–5 MiB "photos", 3000 text documents of 1–120 KiB). ${rsyncVersion()}. Lifeboat's times include opening the SSH connection, reading the previous snapshot's tree, the encrypted, deduplicated, fsync'ed vault writes and the commit; the vault is unlocked beforehand. Bytes on the wire: Lifeboat counts the payload of its remote commands both ways (listing, tar name list, tar, hashes, ranges); rsync's are its own \`--stats\` totals; the tar peer's is the archive size. Medians of 3 (first pull) and 5 (no-op) runs.`,
+        '',
+        '| measurement | Lifeboat | peer | ratio / target |',
+        '| --- | --- | --- | --- |',
+        `| first pull of the 1 GiB volume | ${sec(median(firstOurs))} (best ${sec(Math.min(...firstOurs))}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: ${sec(median(firstPeer))}, ${mib(tarBytes)} | ${ratio(median(firstOurs), median(firstPeer))} — ${verdict(first <= 1.5, 'the 1.5× target')} |`,
+        `| (for reference) first copy with \`rsync -a\` | | ${sec(rsyncFirst.seconds)}, ${mib(rsyncFirst.value)} | |`,
+        `| second pull, nothing changed | ${sec(median(noopOurs))} incl. connect (${sec(median(noopOpen))} on an open connection), ${mib(noopBytes)} on the wire = ${((100 * noopBytes) / size.bytes).toFixed(3)} % of the volume | \`rsync -a\` no-op: ${sec(median(noopPeer))}, ${mib(noopRsyncBytes)} | time ${ratio(median(noopOurs), median(noopPeer))} — ${verdict(noopT <= 2, 'the 2× target')}; bytes ${verdict(noopBytes <= size.bytes / 100, 'the 1 % target')} |`,
+        '',
+        '1 % of the files rewritten with new content of the same size (every 100th file), then one pull each:',
+        '',
+        '| change | Lifeboat | `rsync -a` | ratio |',
+        '| --- | --- | --- | --- |',
+        ...changedRows,
+        '',
+        `Worst bytes ratio ${worst.toFixed(2)}× — ${verdict(worst <= 1.5, 'the 1.5× target')}.`,
+        '',
+        'A 256 MiB SQLite database (4 KiB pages) with 256 consecutive rows (1 MiB of pages) rewritten through SQLite between pulls; Lifeboat uses its block delta (1 MiB blocks), rsync its rolling checksum:',
+        '',
+        '| update | Lifeboat | `rsync -a` | ratio |',
+        '| --- | --- | --- | --- |',
+        ...sqliteRows,
+        '',
+        `Worst: ${mib(worstSqlite)} on the wire — ${verdict(worstSqlite <= 8 * MiB, 'the 8 MiB target')}.`,
+        '',
+        first > 1.5
+          ? `Why the first pull is slower than \`ssh tar > file\`: the peer only copies bytes into the page cache, while Lifeboat chunks, hashes (HMAC-SHA256), compresses or skips, encrypts (AES-256-GCM) and fsyncs every 16 MiB pack; on this 2-core machine sshd's encryption, Node's decryption and the vault's crypto workers share the CPUs. The pull itself streams (one tar, no temp files); the vault's ingest rate bounds it.`
+          : '',
+      ].join('\n');
+    } finally {
+      vol.remove();
+      db.remove();
+    }
+  },
+};
