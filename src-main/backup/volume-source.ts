@@ -1,5 +1,5 @@
 import { LifeboatError } from '../api/errors';
-import { type Rung, type TreeTarget, chooseAccess } from '../sync/access-ladder';
+import { type Rung, type TreeTarget, chooseAccess, unreachableNote } from '../sync/access-ladder';
 import { pullArchive } from '../sync/archive-pull';
 import { type PullContext, type PullOptions, type PullPhase, type PulledTree, pullTree } from '../sync/tree-pull';
 import type { BackupSource, SourceContext, SourceResult } from './source';
@@ -61,8 +61,10 @@ export function createVolumeSource(options: VolumeSourceOptions = {}): BackupSou
       const target = targetOf(ctx);
       job.meter.setPhase('listing', `${item.id}: choosing how to read it`, { item: item.id });
       job.report(true);
-      const { access, skipped } = await chooseAccess(ctx.host, target, { ...(options.force ? { force: options.force } : {}), signal });
-      job.log('info', `${item.id}: reading ${access.root} through the ${access.rung} rung${access.rung !== 'host' && access.rung !== 'host-sudo' ? ` (container ${access.container})` : ''}`);
+      const force = options.force ? { force: options.force } : {};
+      // Unforced, the host path is not entered beforehand: a failed listing on it falls through.
+      let { access, skipped } = await chooseAccess(ctx.host, target, { ...force, signal, verifyHost: options.force !== undefined });
+      let phase: PullPhase | undefined;
       const previous = ctx.previous && ctx.previous.item.type === 'tree' && ctx.previous.item.kind === item.kind ? ctx.previous : undefined;
       const pull: PullContext = {
         snapshot: ctx.snapshot,
@@ -78,12 +80,28 @@ export function createVolumeSource(options: VolumeSourceOptions = {}): BackupSou
         },
         ...(previous ? { previous } : {}),
         signal,
-        phase: (phase, bytesTotal) => {
-          job.meter.setPhase(phase, `${item.id}: ${phaseLabels[phase]}`, { item: item.id, ...(bytesTotal !== undefined ? { bytesTotal } : {}) });
+        phase: (next, bytesTotal) => {
+          phase = next;
+          job.meter.setPhase(next, `${item.id}: ${phaseLabels[next]}`, { item: item.id, ...(bytesTotal !== undefined ? { bytesTotal } : {}) });
           job.report(true);
         },
       };
-      const pulled = access.rung === 'archive' ? await pullArchive(access, pull, options) : await pullTree(access, pull, options);
+      const run = () => {
+        job.log('info', `${item.id}: reading ${access.root} through the ${access.rung} rung${access.container ? ` (container ${access.container})` : ''}`);
+        return access.rung === 'archive' ? pullArchive(access, pull, options) : pullTree(access, pull, options);
+      };
+      let pulled: PulledTree;
+      try {
+        pulled = await run();
+      } catch (err) {
+        // The host path could not be listed (Docker in a VM, a stale mount point, a sudo that
+        // allows less than it seemed): nothing is stored yet, so the next rung takes over.
+        const hostListing = (access.rung === 'host' || access.rung === 'host-sudo') && phase === 'listing' && !options.force;
+        if (!(hostListing && err instanceof LifeboatError && (err.code === 'not-found' || err.code === 'remote-failed'))) throw err;
+        job.log('warn', `${item.id}: ${err.message}; trying the next way in`);
+        ({ access, skipped } = await chooseAccess(ctx.host, target, { signal, exclude: ['host', 'host-sudo'], skipped: [unreachableNote(access)] }));
+        pulled = await run();
+      }
       const info = infoOf(pulled, access.rung, access.root, access.container, skipped);
       const tree = ctx.snapshot.addTree({ name: item.id, kind: item.kind, info, signal });
       for (const entry of pulled.entries) await tree.addEntry(entry);

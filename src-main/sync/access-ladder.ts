@@ -37,6 +37,26 @@ export type TreeAccess = ShellAccess | ArchiveAccess;
 /** What to read: a named volume, or a bind mount's source path on the host. */
 export type TreeTarget = { readonly kind: 'volume'; readonly volume: string } | { readonly kind: 'bind'; readonly path: string };
 
+/** Options of `chooseAccess`. */
+export interface LadderOptions {
+  readonly force?: Rung;
+  readonly signal?: AbortSignal;
+  /** Rungs not to try (a second choice after the host path turned out unreachable). */
+  readonly exclude?: readonly Rung[];
+  /** Notes carried over from an earlier choice. */
+  readonly skipped?: readonly string[];
+  /**
+   * `false` skips entering the host path before choosing it (one exec less per pull); the
+   * caller then handles `not-found` from the listing with `unreachableNote` and a second choice.
+   */
+  readonly verifyHost?: boolean;
+}
+
+/** Why the host rung was passed over when its path cannot be entered. */
+export function unreachableNote(access: { readonly rung: Rung; readonly root: string }): string {
+  return `${access.rung}: ${access.root} cannot be entered${access.rung === 'host-sudo' ? ' with sudo -n' : ''} (is Docker running in a VM?)`;
+}
+
 /** A chosen rung and why the better ones were passed over. */
 export interface AccessChoice {
   readonly access: TreeAccess;
@@ -164,10 +184,11 @@ async function reachable(access: ShellAccess, signal?: AbortSignal): Promise<boo
  * archive endpoint on any container that mounts it (running or not). `force` takes exactly
  * that rung or fails saying why (tests, and people who know better).
  */
-export async function chooseAccess(conn: HostConnection, target: TreeTarget, options: { force?: Rung; signal?: AbortSignal } = {}): Promise<AccessChoice> {
+export async function chooseAccess(conn: HostConnection, target: TreeTarget, options: LadderOptions = {}): Promise<AccessChoice> {
   const { force, signal } = options;
-  const skipped: string[] = [];
-  const wanted = (r: Rung) => force === undefined || force === r;
+  const skipped: string[] = [...(options.skipped ?? [])];
+  const excluded = new Set(options.exclude ?? []);
+  const wanted = (r: Rung) => !excluded.has(r) && (force === undefined || force === r);
   const what = target.kind === 'volume' ? `volume ${target.volume}` : `bind mount ${target.path}`;
 
   const fileAccess = conn.probe?.fileAccess ?? 'none';
@@ -179,11 +200,11 @@ export async function chooseAccess(conn: HostConnection, target: TreeTarget, opt
       if (!canPull(tools)) skipped.push('host: GNU find and tar are not both installed');
       else {
         const access = hostShell(conn, hostRung, await hostRoot(conn.docker, target), tools);
-        if (await reachable(access, signal)) return { access, skipped };
-        skipped.push(`${hostRung}: ${access.root} cannot be entered${hostRung === 'host-sudo' ? ' with sudo -n' : ''} (is Docker running in a VM?)`);
+        if (options.verifyHost === false || (await reachable(access, signal))) return { access, skipped };
+        skipped.push(unreachableNote(access));
       }
     }
-  } else if (wanted('host') || wanted('host-sudo')) {
+  } else if (!excluded.has('host') && (wanted('host') || wanted('host-sudo'))) {
     skipped.push(`host: ${conn.probe?.user ?? 'the SSH user'} is neither root nor allowed passwordless sudo`);
   }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
@@ -68,6 +68,23 @@ describe('the access ladder on the lab', () => {
     const viaArchive = await backupItem(labuser, vault, standalone);
     expect(viaArchive.result.stored.info).toMatchObject({ access: 'archive', container: 'lab-standalone', accessNote: expect.stringMatching(/lab-standalone: no GNU find\/tar/) });
     expect(diffViews(serverView(volumeRoot('standalone_data'), { mtimes: false }), await vaultView(vault, viaArchive.snapshot, standalone.id, { mtimes: false }))).toEqual([]);
+  });
+
+  it('a host path that cannot be listed falls through to the container that mounts it', async () => {
+    const vol = throwawayVolume('stale');
+    try {
+      writeFileSync(join(vol.mountpoint, 'kept.txt'), 'still visible inside the container');
+      // The container keeps its mount of the directory; the host path no longer leads there.
+      renameSync(vol.mountpoint, `${vol.mountpoint}.moved`);
+      const item = treeItem('volume', vol.volume);
+      const { snapshot, result, job } = await backupItem(root, vault, item);
+      expect(result.stored.info).toMatchObject({ access: 'container', container: vol.container, accessNote: expect.stringMatching(/cannot be entered/) });
+      expect(job.logs.join('\n')).toMatch(/trying the next way in/);
+      expect(diffViews(serverView(`${vol.mountpoint}.moved`), await vaultView(vault, snapshot, item.id))).toEqual([]);
+    } finally {
+      renameSync(`${vol.mountpoint}.moved`, vol.mountpoint);
+      vol.remove();
+    }
   });
 
   it('bind mounts: the host rung and the container that mounts it (read-only) read back equal', async () => {
