@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { LifeboatError } from '../api/errors';
-import { readTreeEntries } from '../vault/item-reader';
+import type { BlobOpener } from '../vault/crypto-pool';
+import { readTreeEntries, readTreeFile } from '../vault/item-reader';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
 import type { RootAttributes } from './remote-tree';
@@ -36,11 +37,14 @@ export interface TreeSource {
   file(entry: TreeEntry): AsyncIterable<Buffer>;
 }
 
-/** A tree item of a snapshot as a TreeSource; call inside a read lock (see `treeTarFromVault`). */
-export function vaultTreeSource(vault: Vault, snapshot: Snapshot, item: SnapshotItem, signal?: AbortSignal): TreeSource {
+/**
+ * A tree item of a snapshot as a TreeSource; call inside a read lock (see `treeTarFromVault`).
+ * With an opener, file chunks are decrypted and verified on its worker threads.
+ */
+export function vaultTreeSource(vault: Vault, snapshot: Snapshot, item: SnapshotItem, signal?: AbortSignal, opener?: BlobOpener): TreeSource {
   return {
     entries: () => readTreeEntries(vault.readDeps(signal), snapshot, item),
-    file: (entry) => vault.readTreeFile(entry, `item "${item.name}"`, signal),
+    file: (entry) => readTreeFile(vault.readDeps(signal, opener), entry, `item "${item.name}"`),
   };
 }
 
@@ -111,10 +115,13 @@ export function treeTarFromVault(vault: Vault, snapshot: Snapshot, item: Snapsho
   if (item.type !== 'tree') throw new LifeboatError('bad-input', `item "${item.name}" is a stream (a dump), not a file tree`, 'restore it with its database sink, or write it out with "lifeboat cat"');
   async function* locked(): AsyncGenerator<Buffer> {
     const lock = await vault.lock(false, 'restore', options.signal);
+    // Decryption and verification run on worker threads, so this thread is free for SSH.
+    const opener = vault.openers();
     try {
       await vault.refreshIndex();
-      yield* treeTar(vaultTreeSource(vault, snapshot, item, options.signal), options, report);
+      yield* treeTar(vaultTreeSource(vault, snapshot, item, options.signal, opener), options, report);
     } finally {
+      await opener.close().catch(() => undefined);
       await lock.release();
     }
   }

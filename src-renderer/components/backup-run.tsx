@@ -10,7 +10,8 @@ function seconds(s: number): string {
   return s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-function Bar({ done, total }: { done: number; total?: number }) {
+/** A progress bar: a share of `total`, or an indeterminate slide when the total is unknown. */
+export function Bar({ done, total }: { done: number; total?: number }) {
   const pct = total && total > 0 ? Math.min(100, (done / total) * 100) : undefined;
   return (
     <div className={`bar ${pct === undefined ? 'indeterminate' : ''}`} role="progressbar" aria-valuemin={0} aria-valuemax={100} {...(pct !== undefined ? { 'aria-valuenow': Math.round(pct) } : {})}>

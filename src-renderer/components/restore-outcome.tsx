@@ -2,6 +2,7 @@ import type { RequestOutput } from '../../src-main/api/contract';
 import { formatBytes } from '../../src-main/api/format';
 import type { Progress } from '../../src-main/api/progress';
 import { printableName } from '../../src-main/api/tree-format';
+import { Bar } from './backup-run';
 
 type RestoreOutput = RequestOutput<'restore'>;
 type Preview = NonNullable<RestoreOutput['preview']>;
@@ -57,13 +58,10 @@ export function PreviewView({ preview }: { preview: Preview }) {
 
 /** Step 5: live progress of the restore job. */
 export function RunView({ progress, item }: { progress?: Progress; item: string }) {
-  const pct = progress?.bytesTotal ? Math.min(100, (progress.bytesDone / progress.bytesTotal) * 100) : undefined;
   return (
     <div className="restore-run" data-testid="restore-run">
       <p><strong>{progress?.label ?? `Starting the restore of ${item}…`}</strong></p>
-      <div className={`bar ${pct === undefined ? 'indeterminate' : ''}`} role="progressbar" aria-valuemin={0} aria-valuemax={100} {...(pct !== undefined ? { 'aria-valuenow': Math.round(pct) } : {})}>
-        <span style={{ width: pct === undefined ? '30%' : `${pct}%` }} />
-      </div>
+      <Bar done={progress?.bytesDone ?? 0} {...(progress?.bytesTotal ? { total: progress.bytesTotal } : {})} />
       {progress && (
         <p className="muted small" data-testid="run-progress-text">
           {progress.phase} · {formatBytes(progress.bytesDone)}{progress.bytesTotal ? ` of ${formatBytes(progress.bytesTotal)}` : ''}{progress.rate > 0 ? ` · ${formatBytes(Math.round(progress.rate))}/s` : ''}

@@ -2,9 +2,8 @@ import { create } from 'zustand';
 import type { BackupSummary } from '../../src-main/api/backup-contract';
 import type { Inventory } from '../../src-main/api/discovery-contract';
 import type { ItemOutcome, JobState } from '../../src-main/api/jobs-contract';
-import type { LifeboatApi } from '../../src-main/api/named-api';
 import type { Progress } from '../../src-main/api/progress';
-import { useEngineStore } from './engine-store';
+import { engineApi, errorText } from './engine-store';
 import { useHostsStore } from './hosts-store';
 
 /** The run the page started, mirrored from jobProgress/jobState events. */
@@ -39,19 +38,8 @@ export interface BackupsState {
   attach(): () => void;
 }
 
-function api(): LifeboatApi {
-  const a = useEngineStore.getState().api;
-  if (!a) throw new Error('the engine is not connected');
-  return a;
-}
-
-function message(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) {
-    const e = err as { message: string; hint?: string };
-    return e.hint ? `${e.message} — ${e.hint}` : e.message;
-  }
-  return String(err);
-}
+const api = engineApi;
+const message = errorText;
 
 const finished = (s: JobState['status']) => s !== 'queued' && s !== 'running';
 

@@ -30,3 +30,19 @@ export const useEngineStore = create<EngineState>((set) => ({
     }
   },
 }));
+
+/** The connected engine API for store actions (throws when the engine is not connected yet). */
+export function engineApi(): LifeboatApi {
+  const a = useEngineStore.getState().api;
+  if (!a) throw new Error('the engine is not connected');
+  return a;
+}
+
+/** An engine error as one line for a banner: the message and, when there is one, the next step. */
+export function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { message: string; hint?: string };
+    return e.hint ? `${e.message} — ${e.hint}` : e.message;
+  }
+  return String(err);
+}

@@ -1,8 +1,7 @@
 import { create } from 'zustand';
 import type { Inventory } from '../../src-main/api/discovery-contract';
 import type { HostKeyInfo, HostSummary } from '../../src-main/api/hosts-contract';
-import type { LifeboatApi } from '../../src-main/api/named-api';
-import { useEngineStore } from './engine-store';
+import { engineApi, errorText } from './engine-store';
 
 /** What the add-host form holds; secrets stay in this store only until the request is sent. */
 export interface AddHostForm {
@@ -40,19 +39,8 @@ export interface HostsState {
   resetAdd(): void;
 }
 
-function api(): LifeboatApi {
-  const a = useEngineStore.getState().api;
-  if (!a) throw new Error('the engine is not connected');
-  return a;
-}
-
-function message(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) {
-    const e = err as { message: string; hint?: string };
-    return e.hint ? `${e.message} — ${e.hint}` : e.message;
-  }
-  return String(err);
-}
+const api = engineApi;
+const message = errorText;
 
 function connectInput(form: AddHostForm, fingerprints: string[]) {
   const jumps = form.jumps.split(/[\s,]+/).filter(Boolean);

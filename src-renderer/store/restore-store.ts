@@ -1,11 +1,10 @@
 import { create } from 'zustand';
 import type { SnapshotDetail } from '../../src-main/api/backup-contract';
-import type { LifeboatApi } from '../../src-main/api/named-api';
 import type { Progress } from '../../src-main/api/progress';
 import type { RestoreTargetInput } from '../../src-main/api/restore-contract';
 import type { RequestOutput } from '../../src-main/api/contract';
 import type { TreeListEntry } from '../../src-main/api/tree-contract';
-import { useEngineStore } from './engine-store';
+import { engineApi, errorText } from './engine-store';
 
 /** The wizard's steps, in order. */
 export const restoreSteps = ['snapshot', 'item', 'target', 'preview', 'run', 'result'] as const;
@@ -72,19 +71,8 @@ export interface RestoreState {
   reset(): void;
 }
 
-function api(): LifeboatApi {
-  const a = useEngineStore.getState().api;
-  if (!a) throw new Error('the engine is not connected');
-  return a;
-}
-
-function message(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) {
-    const e = err as { message: string; hint?: string };
-    return e.hint ? `${e.message} — ${e.hint}` : e.message;
-  }
-  return String(err);
-}
+const api = engineApi;
+const message = errorText;
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
 

@@ -3,19 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { labOrUndefined } from './lab-fixture';
 import { type ServedApp, serveApp } from './serve-fixture';
 
-interface Lab { ssh: { host: string; port: number; user: string; identityFile: string; hostKeyFingerprint: string } }
-
-function lab(): Lab | undefined {
-  try {
-    return JSON.parse(execFileSync('bash', [join(__dirname, '..', 'lab', 'lab.sh'), 'info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Lab;
-  } catch {
-    return undefined;
-  }
-}
-
-const info = lab();
+const info = labOrUndefined();
 const shots = 'test-results/screenshots';
 let app: ServedApp;
 

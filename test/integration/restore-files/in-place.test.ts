@@ -6,7 +6,7 @@ import { replaceFaults } from '../../../src-main/restore/in-place';
 import { volumeSink } from '../../../src-main/restore/volume-sink';
 import type { Snapshot, SnapshotItem } from '../../../src-main/vault/snapshots';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
-import { backupItem, docker, throwawayVolume, treeItem } from '../sync/pull-helpers';
+import { backupItem, docker, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 import { restoreCtx, restoreLab } from './restore-helpers';
 
 /** Pids of GNU tar processes extracting into a Lifeboat staging directory next to `mountpoint`. */

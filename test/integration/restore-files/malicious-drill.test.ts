@@ -5,7 +5,7 @@ import { bindSink } from '../../../src-main/restore/bind-sink';
 import { drillFaults, drillVolume } from '../../../src-main/restore/volume-drill';
 import { volumeSink } from '../../../src-main/restore/volume-sink';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../../../src-main/vault/snapshots';
-import { backupItem, docker, testJob, treeItem } from '../sync/pull-helpers';
+import { backupItem, docker, testJob, treeItem } from '../../helpers/volume-pull';
 import { mountpointOf, restoreCtx, restoreLab } from './restore-helpers';
 
 const outside = `/var/tmp/lbtest-outside-${process.pid}`;

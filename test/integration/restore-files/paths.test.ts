@@ -9,7 +9,7 @@ import { secretsSink } from '../../../src-main/restore/secrets-sink';
 import { volumeSink } from '../../../src-main/restore/volume-sink';
 import type { Snapshot, SnapshotItem } from '../../../src-main/vault/snapshots';
 import { diffViews, serverView } from '../../helpers/tree-view';
-import { backupItem, docker, testJob, treeItem } from '../sync/pull-helpers';
+import { backupItem, docker, testJob, treeItem } from '../../helpers/volume-pull';
 import { restoreCtx, restoreLab } from './restore-helpers';
 
 const scratch = `/var/tmp/lbtest-restore-paths-${process.pid}`;

@@ -5,7 +5,7 @@ import { volumeSink } from '../../../src-main/restore/volume-sink';
 import type { Snapshot, SnapshotItem } from '../../../src-main/vault/snapshots';
 import type { Vault } from '../../../src-main/vault/vault';
 import { diffViews, serverView } from '../../helpers/tree-view';
-import { backupItem, docker, treeItem } from '../sync/pull-helpers';
+import { backupItem, docker, treeItem } from '../../helpers/volume-pull';
 import { mountpointOf, removeVolumes, restoreCtx, restoreLab } from './restore-helpers';
 
 describe('volume restore into a new volume', () => {
