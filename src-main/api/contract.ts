@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { coreEvents, coreRequests } from './core-contract';
 import { jobEvents, jobRequests } from './jobs-contract';
+import { sessionRequests } from './session-contract';
 import { hostsRequests } from './hosts-contract';
 import { discoveryRequests } from './discovery-contract';
 import { vaultRequests } from './vault-contract';
@@ -15,6 +16,7 @@ import { treeRequests } from './tree-contract';
 export const requests = {
   ...coreRequests,
   ...jobRequests,
+  ...sessionRequests,
   ...hostsRequests,
   ...discoveryRequests,
   ...vaultRequests,

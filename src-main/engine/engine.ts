@@ -19,6 +19,7 @@ import { type EngineStdio, vaultHandlers } from './vault-handlers';
 import { restoreHandlers } from './restore-handlers';
 import { treeHandlers } from './tree-handlers';
 import { backupHandlers } from './backup-handlers';
+import { SessionEnv, sessionHandlers } from './session-handlers';
 import { JobJournal } from '../jobs/job-journal';
 import { join } from 'node:path';
 import type { CallContext, HandlerTable } from './handlers';
@@ -54,6 +55,8 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.home = options.home ?? resolveHome();
+    const session = new SessionEnv(process.env);
+    const env = session.env;
     this.hosts = new HostService({ home: this.home });
     this.journal = new JobJournal(join(this.home, 'catalog.sqlite'));
     this.jobs = new JobRunner({
@@ -72,10 +75,11 @@ export class Engine {
       ...jobHandlers(this.jobs),
       ...hostsHandlers(this.hosts),
       ...discoveryHandlers(this.hosts),
-      ...vaultHandlers({ home: this.home, env: process.env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
-      ...restoreHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs }),
-      ...backupHandlers({ home: this.home, env: process.env, hosts: this.hosts, jobs: this.jobs, journal: this.journal }),
-      ...treeHandlers({ home: this.home, env: process.env }),
+      ...sessionHandlers(this.home, session),
+      ...vaultHandlers({ home: this.home, env, ...(options.stdio ? { stdio: options.stdio } : {}) }),
+      ...restoreHandlers({ home: this.home, env, hosts: this.hosts, jobs: this.jobs }),
+      ...backupHandlers({ home: this.home, env, hosts: this.hosts, jobs: this.jobs, journal: this.journal }),
+      ...treeHandlers({ home: this.home, env }),
     };
     this.bus.setMaxListeners(100);
   }
