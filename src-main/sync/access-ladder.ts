@@ -9,6 +9,7 @@ import { shellCommand } from './shell-quote';
 
 /** The ways to read a tree, best first (docs/volume-pull.md). */
 export const rungs = ['host', 'host-sudo', 'container', 'archive'] as const;
+/** One rung of the ladder. */
 export type Rung = (typeof rungs)[number];
 
 /** A shell next to the files: the quick check, one tar of what changed, block delta. */
