@@ -2,7 +2,7 @@ import { Sidebar } from './components/sidebar';
 import { BackupsPage } from './pages/backups-page';
 import { HostsPage } from './pages/hosts-page';
 import { OverviewPage } from './pages/overview-page';
-import { PlaceholderPage } from './pages/placeholder-page';
+import { VaultPage } from './pages/vault-page';
 import { RestorePage } from './pages/restore-page';
 import { SnapshotsPage } from './pages/snapshots-page';
 import { useEngineStore } from './store/engine-store';
@@ -22,7 +22,7 @@ function CurrentPage() {
     case 'restore':
       return <RestorePage />;
     case 'vault':
-      return <PlaceholderPage title="Vault" text="The encrypted store on this machine." />;
+      return <VaultPage />;
   }
 }
 
