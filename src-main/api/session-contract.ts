@@ -26,7 +26,13 @@ export const sessionRequests = defineRequests({
   },
   vaultUnlock: {
     summary: 'Check the vault passphrase and keep it in memory for this session',
-    input: z.object({ passphrase: z.string().min(1).max(4096) }).strict(),
+    input: z
+      .object({
+        passphrase: z.string().min(1).max(4096),
+        /** Desktop app only: keep it in the OS keychain (safeStorage) across restarts. */
+        remember: z.boolean().optional(),
+      })
+      .strict(),
     output: vaultStatusSchema,
   },
   vaultLock: {

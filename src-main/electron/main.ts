@@ -6,6 +6,7 @@ import { eventChannel, requestChannel } from '../api/ipc-channels';
 import { toErrorPayload } from '../api/errors';
 import { resolveHome } from '../engine/paths';
 import { EngineHost } from './engine-host';
+import { forgetPassphrase, recallPassphrase, rememberPassphrase } from './passphrase-keeper';
 import { applySecurityRestrictions, isTrustedSender } from './security';
 
 /**
@@ -22,6 +23,19 @@ function start(): void {
     if (isEventName(event) && eventNames.includes(event)) window?.webContents.send(eventChannel(event), payload);
   });
 
+  // The passphrase may be remembered only through the OS keychain; see passphrase-keeper.ts.
+  const keepPassphrase = (method: string, parsed: unknown) => {
+    if (method === 'vaultLock') forgetPassphrase(home);
+    const unlock = parsed as { passphrase?: string; remember?: boolean };
+    if (method === 'vaultUnlock' && unlock.remember && unlock.passphrase) {
+      try {
+        rememberPassphrase(home, unlock.passphrase);
+      } catch (err) {
+        console.warn(String(err));
+      }
+    }
+  };
+
   for (const method of requestNames) {
     ipcMain.handle(requestChannel(method), async (event, input: unknown) => {
       if (!isTrustedSender(event.senderFrame?.url, appUrl)) {
@@ -30,7 +44,9 @@ function start(): void {
       try {
         // Validate at the boundary too, so malformed input never crosses into the engine process.
         const parsed = requests[method].input.parse(input);
-        return await engine.request(method, parsed);
+        const reply = await engine.request(method, parsed);
+        if (reply.ok) keepPassphrase(method, parsed);
+        return reply;
       } catch (err) {
         return { ok: false, error: toErrorPayload(err) };
       }
@@ -38,6 +54,8 @@ function start(): void {
   }
 
   app.whenReady().then(() => {
+    const remembered = recallPassphrase(home);
+    if (remembered) void engine.request('vaultUnlock', { passphrase: remembered });
     window = new BrowserWindow({
       width: 1200,
       height: 800,

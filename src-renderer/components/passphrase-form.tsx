@@ -12,8 +12,9 @@ function strengthHint(p: string): string | undefined {
  * Passphrase entry for creating (with confirmation) or unlocking the vault. The value lives
  * only in this component until it is handed to the engine, then the field is cleared.
  */
-export function PassphraseForm({ mode, busy, onSubmit }: { mode: 'create' | 'unlock'; busy: boolean; onSubmit(passphrase: string): Promise<void> }) {
+export function PassphraseForm({ mode, busy, onSubmit, offerRemember = false }: { mode: 'create' | 'unlock'; busy: boolean; onSubmit(passphrase: string, remember: boolean): Promise<void>; offerRemember?: boolean }) {
   const [passphrase, setPassphrase] = useState('');
+  const [remember, setRemember] = useState(false);
   const [confirm, setConfirm] = useState('');
   const mismatch = mode === 'create' && confirm.length > 0 && confirm !== passphrase;
   const hint = mode === 'create' ? strengthHint(passphrase) : undefined;
@@ -24,7 +25,7 @@ export function PassphraseForm({ mode, busy, onSubmit }: { mode: 'create' | 'unl
     const value = passphrase;
     setPassphrase('');
     setConfirm('');
-    await onSubmit(value);
+    await onSubmit(value, remember);
   };
   return (
     <form className="vault-form" onSubmit={submit}>
@@ -36,6 +37,11 @@ export function PassphraseForm({ mode, busy, onSubmit }: { mode: 'create' | 'unl
         <label>
           Repeat it
           <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+        </label>
+      )}
+      {offerRemember && (
+        <label className="check">
+          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} /> Remember on this computer (kept in the system keychain)
         </label>
       )}
       {hint && <p className="form-note warn">{hint}</p>}

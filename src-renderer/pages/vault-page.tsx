@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { formatBytes } from '../../src-main/api/format';
 import { PassphraseForm } from '../components/passphrase-form';
+import { useEngineStore } from '../store/engine-store';
 import { useVaultStore } from '../store/vault-store';
 import './vault-page.css';
 
@@ -75,6 +76,7 @@ function VaultDetails() {
 /** The vault on this machine: create it, unlock it for the session, see what it holds, verify it. */
 export function VaultPage() {
   const { status, error, busy, refresh, createVault, unlock } = useVaultStore();
+  const door = useEngineStore((s) => s.version?.door);
   useEffect(() => {
     void refresh();
   }, [refresh]);
@@ -97,7 +99,7 @@ export function VaultPage() {
           <p className="form-note">
             It will live in <span className="mono">{status.dir}</span>. Everything in it is encrypted with a key derived from your passphrase.
           </p>
-          <PassphraseForm mode="create" busy={busy === 'create'} onSubmit={createVault} />
+          <PassphraseForm mode="create" busy={busy === 'create'} onSubmit={(p) => createVault(p)} />
         </article>
       ) : !status.unlocked ? (
         <article className="card narrow" data-testid="vault-unlock">
@@ -105,7 +107,7 @@ export function VaultPage() {
           <p className="form-note">
             The vault in <span className="mono">{status.dir}</span> is locked. Lifeboat keeps the passphrase in memory until you lock it or quit.
           </p>
-          <PassphraseForm mode="unlock" busy={busy === 'unlock'} onSubmit={unlock} />
+          <PassphraseForm mode="unlock" busy={busy === 'unlock'} onSubmit={unlock} offerRemember={door === 'electron'} />
         </article>
       ) : (
         <VaultDetails />

@@ -15,7 +15,7 @@ export interface VaultState {
   error?: string;
   refresh(): Promise<void>;
   createVault(passphrase: string): Promise<void>;
-  unlock(passphrase: string): Promise<void>;
+  unlock(passphrase: string, remember?: boolean): Promise<void>;
   lock(): Promise<void>;
   runCheck(readData: boolean): Promise<void>;
 }
@@ -48,7 +48,7 @@ export const useVaultStore = create<VaultState>((set) => {
         await engineApi().vaultInit({ passphrase });
         await loadInfo(await engineApi().vaultUnlock({ passphrase }));
       }),
-    unlock: (passphrase) => run('unlock', async () => loadInfo(await engineApi().vaultUnlock({ passphrase }))),
+    unlock: (passphrase, remember = false) => run('unlock', async () => loadInfo(await engineApi().vaultUnlock({ passphrase, ...(remember ? { remember } : {}) }))),
     lock: () =>
       run('lock', async () => {
         set({ check: undefined });
