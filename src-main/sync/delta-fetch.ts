@@ -3,6 +3,8 @@ import type { TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
 import type { ShellAccess } from './access-ladder';
 import { type DeltaPlan, planDelta } from './block-delta';
+import { ByteReader } from './byte-reader';
+import { inPlaceDelta } from './delta-in-place';
 import { PreviousFile } from './previous-file';
 import { type WireCounter, catRemote, counted, fetchRanges, remoteBlockHashes, remoteSha256 } from './remote-tree';
 import { StreamHasher, decodeBlocks } from './tree-entries';
@@ -20,6 +22,8 @@ export interface DeltaInput {
   /** The file's entry in the previous snapshot (chunks, maybe stored block hashes). */
   readonly previous: TreeEntry;
   readonly blockSize: number;
+  /** What the listing saw (size, exact mtime): the in-place fast path checks the file still matches it. */
+  readonly listed?: { readonly size: number; readonly mtimeNs: string };
   readonly signal?: AbortSignal;
 }
 
@@ -33,46 +37,6 @@ export interface DeltaOutcome {
   readonly blocksTotal: number;
   readonly blocksFetched: number;
   readonly warning?: string;
-}
-
-/** Reads exact byte counts from a stream of buffers. */
-class ByteReader {
-  private buffered: Buffer[] = [];
-  private length = 0;
-  private readonly it: AsyncIterator<Buffer>;
-  private ended = false;
-
-  constructor(source: AsyncIterable<Buffer>) {
-    this.it = source[Symbol.asyncIterator]();
-  }
-
-  private async fill(n: number): Promise<void> {
-    while (this.length < n && !this.ended) {
-      const next = await this.it.next();
-      if (next.done) this.ended = true;
-      else {
-        this.buffered.push(next.value);
-        this.length += next.value.length;
-      }
-    }
-  }
-
-  /** Exactly n bytes, or fewer at the end of the stream. */
-  async read(n: number): Promise<Buffer> {
-    await this.fill(n);
-    const all = this.buffered.length === 1 ? (this.buffered[0] as Buffer) : Buffer.concat(this.buffered);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.buffered = rest.length > 0 ? [rest] : [];
-    this.length = rest.length;
-    return out;
-  }
-
-  /** True when nothing is left. */
-  async atEnd(): Promise<boolean> {
-    await this.fill(1);
-    return this.length === 0;
-  }
 }
 
 /** Block hashes of the previous version: stored with its entry, else computed from the vault. */
@@ -131,9 +95,10 @@ async function whole(input: DeltaInput, blocksTotal: number, why: string | undef
 /**
  * Fetches a large changed file by block delta: the server hashes fixed-size blocks with
  * coreutils, only blocks whose hash is not anywhere in the previous version travel (one `dd`
- * exec for all ranges), the new version is rebuilt as a stream into the vault, and checked
- * against the server's block hashes and a whole-file SHA-256 taken afterwards. A file that
- * changed during the pull is fetched whole. Undefined means it is gone.
+ * exec for all ranges). An edit in place stores again only the chunks around the changed
+ * blocks (`delta-in-place.ts`); otherwise the new version is rebuilt as a stream into the
+ * vault and checked against the server's block hashes and a whole-file SHA-256 taken
+ * afterwards. A file that changed during the pull is fetched whole. Undefined: it is gone.
  */
 export async function deltaFetch(input: DeltaInput): Promise<DeltaOutcome | undefined> {
   const { access, path, blockSize, wire, signal } = input;
@@ -145,7 +110,12 @@ export async function deltaFetch(input: DeltaInput): Promise<DeltaOutcome | unde
   } catch {
     return whole(input, current.length, undefined);
   }
-  const plan = planDelta(await previousHashes(input, file), current);
+  const before = await previousHashes(input, file);
+  const plan = planDelta(before, current);
+  if (input.listed) {
+    const fast = await inPlaceDelta(input, plan, current, before, file, input.listed);
+    if (fast) return fast;
+  }
   const proc = plan.ranges.length > 0 ? await fetchRanges(access, path, plan.ranges, blockSize, wire, signal) : undefined;
   const state = { broken: false };
   const hasher = new StreamHasher(blockSize);

@@ -17,7 +17,8 @@ const AHEAD = 3;
  */
 export class PreviousFile {
   private readonly ids: Buffer[] = [];
-  private readonly starts: number[] = [];
+  /** Offset of each chunk in the file (chunk boundaries). */
+  readonly starts: number[] = [];
   private readonly cache = new Map<number, Promise<Buffer>>();
   readonly size: number;
 

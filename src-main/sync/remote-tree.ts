@@ -4,6 +4,7 @@ import { LifeboatError } from '../api/errors';
 import type { RemoteExit, RemoteProcess } from '../hosts/remote-process';
 import type { ShellAccess } from './access-ladder';
 import { type BlockRange, blockHashCommand, fetchRangesCommand, parseBlockHashes } from './block-delta';
+import { shellQuote } from './shell-quote';
 import { type ListedEntry, ListingParser, listingArgv } from './remote-listing';
 
 /** Bytes that crossed the wire for one pull, both ways (payload of the remote processes). */
@@ -115,9 +116,17 @@ export async function remoteBlockHashes(access: ShellAccess, path: string, block
   return parseBlockHashes(text);
 }
 
-/** Streams the given block ranges of a file back to back (one `dd` per range, one exec). */
-export async function fetchRanges(access: ShellAccess, path: string, ranges: readonly BlockRange[], blockSize: number, wire: WireCounter, signal?: AbortSignal): Promise<RemoteProcess> {
-  const script = Buffer.from(`${fetchRangesCommand(path, ranges, blockSize)}\n`, 'utf8');
+/** Marks the file's size and mtime printed to stderr after a range fetch (`statAfter`). */
+export const statMarker = 'lifeboat-stat=';
+
+/**
+ * Streams the given block ranges of a file back to back (one `dd` per range, one exec). With
+ * `statAfter`, the file's exact mtime and size are printed to stderr once the ranges are read
+ * (`lifeboat-stat=SECONDS SIZE`), so the caller can tell whether it changed since the listing.
+ */
+export async function fetchRanges(access: ShellAccess, path: string, ranges: readonly BlockRange[], blockSize: number, wire: WireCounter, signal?: AbortSignal, statAfter = false): Promise<RemoteProcess> {
+  const stat = statAfter ? `find ${shellQuote(`./${path}`)} -maxdepth 0 -printf '${statMarker}%T@ %s\\n' >&2\n` : '';
+  const script = Buffer.from(`${fetchRangesCommand(path, ranges, blockSize)}\n${stat}`, 'utf8');
   wire.sent += script.length;
   return access.run(`${inRoot}exec sh -s`, [access.root], { stdin: script, ...(signal ? { signal } : {}) });
 }

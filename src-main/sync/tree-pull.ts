@@ -264,7 +264,7 @@ export async function pullTree(access: ShellAccess, ctx: PullContext, tuning: Pu
 
   ctx.phase?.('delta', deltas.reduce((n, d) => n + d.entry.size, 0));
   for (const d of deltas) {
-    const out = await deltaFetch({ access, vault: ctx.vault, wire, ingest, path: d.entry.path, previous: d.previous, blockSize: options.blockSize, ...(signal ? { signal } : {}) });
+    const out = await deltaFetch({ access, vault: ctx.vault, wire, ingest, path: d.entry.path, previous: d.previous, blockSize: options.blockSize, listed: d.entry, ...(signal ? { signal } : {}) });
     if (!out) {
       warnings.push(`${d.entry.path}: vanished before it could be read; left out`);
       continue;

@@ -173,6 +173,33 @@ describe('tree pull (local shell as the server)', { timeout: 30_000 }, () => {
     expect(shrunk.pulled.stats.deltaBlocksFetched).toBe(1);
   });
 
+  it('an edit in place stores again only the chunks around the changed blocks', async () => {
+    const { root, vault } = await setup();
+    const opts = { deltaThreshold: 1024 * 1024, blockSize: 64 * 1024 };
+    const file = join(root, 'app.db');
+    writeFileSync(file, pseudoRandom(6 * 1024 * 1024, 21));
+    const first = await pull(vault, localAccess(root), opts);
+    const before = first.pulled.entries.find((e) => e.path === 'app.db')?.chunks ?? [];
+    expect(before.length).toBeGreaterThan(3);
+    execFileSync('sh', ['-c', 'printf "page one" | dd of="$1" bs=1 seek=3000000 conv=notrunc status=none; printf "page two" | dd of="$1" bs=1 seek=3100000 conv=notrunc status=none', 'sh', file]);
+    let ranges = '';
+    const second = await pull(vault, localAccess(root, { onRun: (script) => script.includes('exec sh -s') && (ranges = script) }), opts);
+    await expectEqual(vault, root, second.snapshot);
+    expect(ranges).not.toBe('');
+    expect(second.pulled.stats).toMatchObject({ delta: 1, deltaBlocksFetched: 2 });
+    const after = second.pulled.entries.find((e) => e.path === 'app.db')?.chunks ?? [];
+    // the first and last chunks are the previous version's, untouched
+    expect(after[0]).toBe(before[0]);
+    expect(after.at(-1)).toBe(before.at(-1));
+    expect(after.filter((c) => !before.includes(c)).length).toBeLessThanOrEqual(3);
+    // touched but identical: nothing travels, the old chunks stay
+    execFileSync('touch', [file]);
+    const third = await pull(vault, localAccess(root), opts);
+    expect(third.pulled.stats).toMatchObject({ delta: 1, deltaBlocksFetched: 0 });
+    expect(third.pulled.entries.find((e) => e.path === 'app.db')?.chunks).toEqual(after);
+    await expectEqual(vault, root, third.snapshot);
+  });
+
   it('computes the old block hashes from the vault when the previous entry has none', async () => {
     const { root, vault } = await setup();
     const file = join(root, 'db.sqlite');
