@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRequests } from './define';
 import { itemOutcomeSchema, jobStateSchema } from './jobs-contract';
 import { jobLogSchema } from './progress';
+import { snapshotSummarySchema } from './vault-contract';
 
 const secret = z.string().max(4096);
 const itemId = z.string().min(1).max(1000);
@@ -41,22 +42,9 @@ export const backupSummarySchema = z.object({
 export type BackupSummary = z.infer<typeof backupSummarySchema>;
 
 /** A snapshot with what the Snapshots page shows per item (sizes, warnings, dump facts). */
-export const snapshotDetailSchema = z.object({
-  id: z.string(),
-  short: z.string(),
-  time: z.string(),
-  host: z.string(),
-  tags: z.array(z.string()),
-  label: z.string().optional(),
-  size: count,
-  added: count,
+export const snapshotDetailSchema = snapshotSummarySchema.extend({
   items: z.array(
-    z.object({
-      name: z.string(),
-      kind: z.string(),
-      type: z.enum(['stream', 'tree']),
-      size: count,
-      entries: count.optional(),
+    snapshotSummarySchema.shape.items.element.extend({
       seconds: z.number().nonnegative(),
       warnings: z.array(z.string()),
       /** Non-secret facts recorded by the source: format, tool, container, tables. */

@@ -1,7 +1,18 @@
-import { toErrorPayload } from '../api/errors';
+import { LifeboatError, toErrorPayload } from '../api/errors';
 import type { TableStats } from '../databases/table-stats';
 import { addWarning } from './dump-stream';
+import { databaseName } from './item-plan';
 import type { SourceContext, SourceResult } from './source';
+
+/** The server container and database of a dump item, or `unsupported` when discovery could not list them. */
+export function dumpTarget(ctx: SourceContext): { container: string; database: string } {
+  const container = ctx.item.container;
+  const database = databaseName(ctx.item, ctx.inventory);
+  if (!container || database === '*') {
+    throw new LifeboatError('unsupported', `the databases of ${container ?? 'this server'} could not be listed, so ${ctx.item.id} cannot be dumped`, ctx.item.notes[0] ?? 'start the database container and run discovery again');
+  }
+  return { container, database };
+}
 
 /** The image of the item's container, recorded so a drill can start a scratch copy of it. */
 export function containerImage(ctx: SourceContext): string | undefined {

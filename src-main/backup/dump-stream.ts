@@ -1,6 +1,6 @@
 import { LifeboatError } from '../api/errors';
 import { formatBytes } from '../api/format';
-import type { RemoteProcess } from '../hosts/remote-process';
+import type { RemoteExit, RemoteProcess } from '../hosts/remote-process';
 import type { PreviousItem } from './source';
 
 /** Checks a dump while it streams: a second reader of the same bytes (e.g. pg_restore). */
@@ -24,6 +24,12 @@ export interface DumpChecks {
   readonly verifier?: DumpVerifier;
   /** Checks the dump's last bytes (e.g. mysqldump's "-- Dump completed" line); returns a problem or undefined. */
   readonly checkTail?: (tail: string) => string | undefined;
+  /**
+   * Decides from how the remote side ended instead of its exit code (e.g. the status lines of a
+   * pipeline); returns what went wrong, completing "<what> …", or undefined. A tool that
+   * succeeded with no output is left to the empty-dump check.
+   */
+  readonly checkExit?: (exit: RemoteExit, bytes: number) => string | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -31,6 +37,12 @@ export interface DumpChecks {
 export function lastLine(stderr: string): string {
   const line = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** "failed (exit 3): <the tool's last line>", for error messages. */
+export function exitText(status: number | string | null | undefined, stderr: string): string {
+  const why = lastLine(stderr.replace(/^lifeboat-status:.*$/gm, ''));
+  return `failed (exit ${status ?? '?'})${why ? `: ${why}` : ''}`;
 }
 
 /** Adds a warning to the run's list and to the item's `info.warnings` (JSON array). */
@@ -72,10 +84,8 @@ export async function* checkedDump(proc: RemoteProcess, checks: DumpChecks): Asy
     }
     const exit = await proc.done;
     if (checks.signal?.aborted) throw new LifeboatError('cancelled', `${checks.what} was cancelled`);
-    if (exit.code !== 0) {
-      const why = lastLine(exit.stderr);
-      throw new LifeboatError('remote-failed', `${checks.what} failed (exit ${exit.code ?? exit.signal ?? '?'})${why ? `: ${why}` : ''}`, 'the item is left out of the snapshot; fix the cause on the server and run the backup again');
-    }
+    const problem = checks.checkExit ? checks.checkExit(exit, bytes) : exit.code !== 0 ? exitText(exit.code ?? exit.signal, exit.stderr) : undefined;
+    if (problem) throw new LifeboatError('remote-failed', `${checks.what} ${problem}`, 'the item is left out of the snapshot; fix the cause on the server and run the backup again');
     const size = sizeAnomaly(bytes, checks.previous, checks.what);
     if (size.error) throw new LifeboatError('remote-failed', size.error, 'an empty dump is never a backup: check the database and the tool\'s output on the server');
     const tailProblem = checks.checkTail?.(tail.toString('latin1'));

@@ -1,10 +1,8 @@
-import { LifeboatError } from '../api/errors';
 import { dbArgv } from '../databases/db-shell';
 import { checksumMethods, mysqlTableStats } from '../databases/table-stats';
 import { containerSpawn } from '../hosts/docker-spawn';
-import { containerImage, recordRows, storeDump, withHead } from './dump-item';
+import { containerImage, dumpTarget, recordRows, storeDump, withHead } from './dump-item';
 import { checkedDump } from './dump-stream';
-import { databaseName } from './item-plan';
 import type { BackupSource } from './source';
 
 /**
@@ -22,11 +20,7 @@ const dumpEnd = '-- Dump completed';
 export const mysqlSource: BackupSource = {
   kinds: ['mysql'],
   async backup(ctx) {
-    const container = ctx.item.container;
-    const database = databaseName(ctx.item, ctx.inventory);
-    if (!container || database === '*') {
-      throw new LifeboatError('unsupported', `the databases of ${container ?? 'this server'} could not be listed, so ${ctx.item.id} cannot be dumped`, ctx.item.notes[0] ?? 'start the database container and run discovery again');
-    }
+    const { container, database } = dumpTarget(ctx);
     const { docker } = ctx.host;
     const signal = ctx.job.signal;
     const info: Record<string, string> = { format: 'mysqldump --single-transaction --routines --events --hex-blob', database, container };

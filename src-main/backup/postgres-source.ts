@@ -1,13 +1,11 @@
-import { LifeboatError } from '../api/errors';
 import { dbArgv } from '../databases/db-shell';
 import { checksumMethods, pgTableStats } from '../databases/table-stats';
 import { parsePgDumpHeader } from '../databases/versions';
 import { containerSpawn } from '../hosts/docker-spawn';
-import { checkedDump, addWarning } from './dump-stream';
-import { databaseName } from './item-plan';
-import { containerImage, recordRows, storeDump, withHead } from './dump-item';
+import { addWarning, checkedDump, exitText, lastLine } from './dump-stream';
+import { containerImage, dumpTarget, recordRows, storeDump, withHead } from './dump-item';
+import { stopOnTerm } from './remote-script';
 import type { BackupSource, SourceContext, SourceResult } from './source';
-import { teeVerifier } from './tee-verifier';
 
 /**
  * `pg_dump -Fc -Z0`: custom format (what pg_restore needs for selective and parallel
@@ -15,41 +13,57 @@ import { teeVerifier } from './tee-verifier';
  * compresses each new chunk itself. The database comes in as `$1` and is handed over in
  * PGDATABASE, which libpq never expands into connection options (a `-d` value holding `=`
  * would be) and which cannot be read as a flag.
+ *
+ * The dump is verified on the server as it streams: `tee` writes it to our stdout (kept as
+ * fd 3) and, through the pipe it reopens as /proc/self/fd/5 (a pipe can be reopened; the exec's
+ * stdout may be a socket, which cannot), into `pg_restore --exit-on-error -f /dev/null`, which reads the whole archive to its
+ * end-of-archive marker. That is stronger than `pg_restore --list`, which reads only the
+ * header and table of contents pg_dump writes first and so accepts a dump cut off halfway
+ * (tested). Both tools report their exit status on stderr (`lifeboat-status:…`); the dump
+ * counts only when both are 0. Nothing is sent back to the server and nothing is written
+ * to disk there.
  */
-export const pgDumpScript = 'PGDATABASE="$1"; export PGDATABASE; exec pg_dump --no-password -Fc -Z0';
+export const pgDumpScript = [
+  'PGDATABASE="$1"; export PGDATABASE',
+  stopOnTerm(),
+  'exec 3>&1',
+  '{ { pg_dump --no-password -Fc -Z0; s=$?; echo "lifeboat-status:pg_dump:$s" >&2; exit $s; } | tee /proc/self/fd/5 >&3; } 5>&1 | { pg_restore --exit-on-error -f /dev/null; s=$?; echo "lifeboat-status:pg_restore:$s" >&2; exit $s; } &',
+  'wait $!',
+].join('\n');
 
 /** Roles and tablespaces (with password hashes: the item is stored encrypted like all others). */
 export const pgGlobalsScript = 'exec pg_dumpall --no-password --globals-only';
 
-/**
- * Reads the whole archive from stdin and writes the SQL it would run to /dev/null. This is
- * stronger than `pg_restore --list`, which reads only the header and table of contents that
- * pg_dump writes first and therefore accepts a dump cut off halfway (tested); reading every
- * data block to the end-of-archive marker rejects it. It needs no database connection.
- */
-export const pgVerifyArgv = ['pg_restore', '--exit-on-error', '-f', '/dev/null'] as const;
-
 /** The last line pg_dumpall writes; a globals dump without it was cut off. */
 const globalsEnd = 'PostgreSQL database cluster dump complete';
+
+/**
+ * How the dump pipeline ended, from the status lines both tools print: pg_dump must exit 0
+ * (with no output at all that is left to the empty-dump check), then pg_restore must have
+ * read the whole archive.
+ */
+export function pipelineProblem(stderr: string, bytes: number): string | undefined {
+  const status = (tool: string) => new RegExp(`^lifeboat-status:${tool}:(\\d+)$`, 'm').exec(stderr)?.[1];
+  const dump = status('pg_dump');
+  if (dump === undefined) return 'ended without a status (it was stopped)';
+  if (dump !== '0') return exitText(dump, stderr);
+  if (bytes === 0) return undefined;
+  const restore = status('pg_restore');
+  if (restore !== '0') return `was rejected by pg_restore (${restore === undefined ? 'no status' : `exit ${restore}`}): ${lastLine(stderr.replace(/^lifeboat-status:.*$/gm, '')) || 'the archive is incomplete'}`;
+  return undefined;
+}
 
 async function dumpDatabase(ctx: SourceContext, container: string, database: string): Promise<SourceResult> {
   const { docker } = ctx.host;
   const signal = ctx.job.signal;
-  const info: Record<string, string> = { format: 'pg_dump -Fc -Z0', database, container, verified: 'pg_restore (whole archive)' };
+  const info: Record<string, string> = { format: 'pg_dump -Fc -Z0', database, container, verified: 'pg_restore read the whole archive (on the server, as it streamed)' };
   const warnings: string[] = [];
   const image = containerImage(ctx);
   if (image) info.image = image;
-  // Counted before the dump starts, for drills: exact count(*) per table, in a second query.
+  // Counted before the dump starts, for drills: exact count(*) and an ordered content checksum per table, in a second query.
   await recordRows(ctx, info, warnings, () => pgTableStats(docker, container, database, true, { signal }), checksumMethods.postgres);
-  const verifier = await teeVerifier(docker, container, pgVerifyArgv, `pg_restore in ${container}`, signal);
-  let proc;
-  try {
-    proc = await containerSpawn(docker, container, dbArgv('postgres', pgDumpScript, [database]), { signal });
-  } catch (err) {
-    await verifier.abort();
-    throw err;
-  }
-  const stream = checkedDump(proc, { what: `pg_dump of "${database}" in ${container}`, info, warnings, verifier, signal, ...(ctx.previous ? { previous: ctx.previous } : {}) });
+  const proc = await containerSpawn(docker, container, dbArgv('postgres', pgDumpScript, [database]), { signal });
+  const stream = checkedDump(proc, { what: `pg_dump of "${database}" in ${container}`, info, warnings, signal, checkExit: (exit, bytes) => pipelineProblem(exit.stderr, bytes), ...(ctx.previous ? { previous: ctx.previous } : {}) });
   const readHeader = (head: Buffer) => {
     try {
       const h = parsePgDumpHeader(head);
@@ -59,10 +73,7 @@ async function dumpDatabase(ctx: SourceContext, container: string, database: str
       addWarning({ info, warnings }, 'the dump header could not be read (versions not recorded)');
     }
   };
-  return storeDump(ctx, info, warnings, withHead(stream, 4096, readHeader), async () => {
-    await verifier.abort();
-    await proc.kill();
-  });
+  return storeDump(ctx, info, warnings, withHead(stream, 4096, readHeader), () => proc.kill());
 }
 
 async function dumpGlobals(ctx: SourceContext, container: string): Promise<SourceResult> {
@@ -88,11 +99,7 @@ async function dumpGlobals(ctx: SourceContext, container: string): Promise<Sourc
 export const postgresSource: BackupSource = {
   kinds: ['postgres'],
   async backup(ctx) {
-    const container = ctx.item.container;
-    const database = databaseName(ctx.item, ctx.inventory);
-    if (!container || database === '*') {
-      throw new LifeboatError('unsupported', `the databases of ${container ?? 'this server'} could not be listed, so ${ctx.item.id} cannot be dumped`, ctx.item.notes[0] ?? 'start the database container and run discovery again');
-    }
+    const { container, database } = dumpTarget(ctx);
     return database === '@globals' ? dumpGlobals(ctx, container) : dumpDatabase(ctx, container, database);
   },
 };

@@ -4,6 +4,7 @@ import { containerExec } from '../discovery/docker-exec';
 import { containerSpawn } from '../hosts/docker-spawn';
 import { storeDump } from './dump-item';
 import { type DumpVerifier, checkedDump, lastLine } from './dump-stream';
+import { stopOnTerm } from './remote-script';
 import type { BackupSource, SourceContext, SourceResult } from './source';
 import { type SqliteFacts, localSqliteVerifier, pathInContainer, recordSqliteFacts } from './sqlite-check';
 import { sqliteArchiveCopy } from './sqlite-archive';
@@ -15,26 +16,28 @@ import { sqliteArchiveCopy } from './sqlite-archive';
  *
  * - rollback-journal databases (delete, truncate, persist): a read transaction is opened and,
  *   while it holds SQLite's SHARED lock (no writer can change the file until it ends), the file
- *   is streamed by `cat` from descriptor 3, opened by this script before sqlite3 starts so that
- *   the path never passes through sqlite3's dot-command parser. No temp file anywhere. The
- *   snapshot's size (page_count × page_size) goes to stderr and must match what arrived.
+ *   is streamed by `cat` from descriptor 3 to descriptor 4 (our stdout), both opened by this
+ *   script before sqlite3 starts so that the path never passes through sqlite3's dot-command
+ *   parser; sqlite3's own output goes to stderr. No temp file anywhere. The snapshot's size
+ *   (page_count × page_size) must match what arrived.
  * - WAL databases: the file alone is not a consistent copy (committed pages may still be in
  *   the -wal file), so SQLite's own online backup API writes a consistent copy to a temp file
- *   in the container's /tmp, which is streamed and removed by a trap on exit — the one place
- *   Lifeboat writes a temp file on a server (docs/backup.md says why and what it costs).
+ *   in the container's /tmp, which is streamed and removed afterwards, also on cancel — the one
+ *   place Lifeboat writes a temp file on a server (docs/backup.md says why and what it costs).
  */
 export const sqliteStreamScript = [
-  'db="$1"',
+  'db="$1"; t=""',
+  stopOnTerm('[ -z "$t" ] || rm -f "$t"'),
   'mode="$(sqlite3 -batch "$db" ".timeout 10000" "PRAGMA journal_mode;")" || exit 3',
   'echo "lifeboat-journal-mode:$mode" >&2',
   'if [ "$mode" = wal ]; then',
   '  t="$(mktemp /tmp/lifeboat-sqlite.XXXXXX)" || exit 3',
-  '  trap \'rm -f "$t"\' EXIT HUP INT TERM',
-  '  sqlite3 -bail -batch "$db" ".timeout 10000" ".backup \'$t\'" >&2 || exit 4',
-  '  cat "$t"',
+  '  { sqlite3 -bail -batch "$db" ".timeout 10000" ".backup \'$t\'" >&2 && cat "$t"; } &',
+  '  wait $!; s=$?; rm -f "$t"; exit $s',
   'else',
-  '  exec 3<"$db" || exit 3',
-  `  exec sqlite3 -bail -batch "$db" '.timeout 10000' '.output /dev/stderr' 'BEGIN;' "SELECT 'lifeboat-size:' || ((SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()));" '.system cat <&3' 'COMMIT;'`,
+  '  exec 3<"$db" 4>&1 || exit 3',
+  `  sqlite3 -bail -batch "$db" '.timeout 10000' 'BEGIN;' "SELECT 'lifeboat-size:' || ((SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()));" '.system cat <&3 >&4' 'COMMIT;' >&2 &`,
+  '  wait $!',
   'fi',
 ].join('\n');
 

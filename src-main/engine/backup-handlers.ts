@@ -8,9 +8,9 @@ import { type VaultAccess, openVaultSession, vaultDirOf } from '../backup/vault-
 import type { HostService } from '../hosts/host-service';
 import type { JobJournal } from '../jobs/job-journal';
 import type { JobRunner } from '../jobs/job-runner';
-import { shortId } from '../vault/format';
 import type { Snapshot } from '../vault/snapshots';
 import type { HandlerTable } from './handlers';
+import { summarize } from './vault-handlers';
 
 /** What the backup handlers need from the composition root. */
 export interface BackupServices {
@@ -29,26 +29,16 @@ const hiddenFacts = new Set(['warnings', 'rows', 'checksums']);
 
 /** A snapshot with per-item warnings and facts for the Snapshots page. */
 export function snapshotDetail(s: Snapshot): SnapshotDetail {
+  const summary = summarize(s);
   return {
-    id: s.id,
-    short: shortId(s.id),
-    time: s.time,
-    host: s.host,
-    tags: s.tags,
-    ...(s.label ? { label: s.label } : {}),
-    size: s.items.reduce((n, i) => n + i.size, 0),
-    added: s.stats.storedNew,
-    items: s.items.map((i) => {
+    ...summary,
+    items: s.items.map((i, n) => {
       const facts: Record<string, string> = {};
       for (const [k, v] of Object.entries(i.info)) if (!hiddenFacts.has(k)) facts[k] = v;
       if (i.info.rows) facts.tables = String(Object.keys(safeJson(i.info.rows) ?? {}).length);
       const warnings = safeJson(i.info.warnings);
       return {
-        name: i.name,
-        kind: i.kind,
-        type: i.type,
-        size: i.size,
-        ...(i.entries === undefined ? {} : { entries: i.entries }),
+        ...(summary.items[n] as SnapshotDetail['items'][number]),
         seconds: Math.max(0, (Date.parse(i.finishedAt) - Date.parse(i.startedAt)) / 1000) || 0,
         warnings: Array.isArray(warnings) ? warnings.map(String) : [],
         facts,

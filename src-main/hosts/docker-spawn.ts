@@ -101,7 +101,8 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
     killed = true;
     if (pid) {
       try {
-        const killer = await target.exec({ Cmd: ['kill', '-TERM', pid], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
+        // The shell's builtin: many images (Debian's postgres among them) have no kill executable.
+        const killer = await target.exec({ Cmd: ['sh', '-c', 'kill -TERM "$1"', 'sh', pid], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
         await killer.start({ Detach: true });
       } catch {
         /* the process may already be gone */

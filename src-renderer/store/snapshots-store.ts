@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { SnapshotDetail } from '../../src-main/api/backup-contract';
-import { useEngineStore } from './engine-store';
+import { errorText, useEngineStore } from './engine-store';
 
 /** State of the Snapshots page, mirrored from the engine's answer. */
 export interface SnapshotsState {
@@ -27,8 +27,7 @@ export const useSnapshotsStore = create<SnapshotsState>((set) => ({
       const { snapshots } = await api.backupSnapshots({});
       set({ snapshots, loading: false, loaded: true });
     } catch (err) {
-      const e = err as { message?: string; hint?: string };
-      set({ loading: false, loaded: true, error: e.hint ? `${e.message} — ${e.hint}` : String(e.message ?? err) });
+      set({ loading: false, loaded: true, error: errorText(err) });
     }
   },
   toggle(id) {

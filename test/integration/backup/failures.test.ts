@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../src-main/api/progress';
 import { checkVault } from '../../../src-main/vault/check';
@@ -23,6 +24,7 @@ function labels(service: string): string[] {
 }
 
 const psql = (database: string, sql: string) => execIn(db, `psql -v ON_ERROR_STOP=1 -q -U app -d ${database}`, sql);
+const serverLog = () => execFileSync('sh', ['-c', 'docker logs "$1" 2>&1', 'sh', db], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
 const pgDumpPids = () => execIn(db, 'pidof pg_dump || true').toString().trim();
 
 /** Replaces pg_dump in the container with a script (PATH finds the versioned bin dir first). */
@@ -31,6 +33,18 @@ function fakePgDump(script: string): void {
 }
 function realPgDump(): void {
   execIn(db, `if [ -e ${realDump}.real ]; then mv -f ${realDump}.real ${realDump}; fi`);
+}
+
+/** Runs `action` once, when the dump of `big` has streamed at least `bytes`; returns how to stop listening and whether it ran. */
+function onceDumped(env: BackupLab, bytes: number, action: (p: Progress) => void): { off(): void; fired(): boolean } {
+  let fired = false;
+  const off = env.engine.onEvent((event, payload) => {
+    const p = payload as Progress;
+    if (event !== 'jobProgress' || fired || p.item !== big || p.phase !== 'dump' || p.bytesDone < bytes) return;
+    fired = true;
+    action(p);
+  });
+  return { off, fired: () => fired };
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
@@ -62,16 +76,10 @@ describe('failed, empty, shrunken and cancelled dumps', () => {
   });
 
   it('a dump killed halfway leaves that item failed, out of every snapshot, and the other items saved', async () => {
-    let killed = false;
-    const off = env.engine.onEvent((event, payload) => {
-      const p = payload as Progress;
-      if (event !== 'jobProgress' || killed || p.item !== big || p.phase !== 'dump' || p.bytesDone < 1024 * 1024) return;
-      killed = true;
-      execIn(db, 'kill -9 $(pidof pg_dump)');
-    });
+    const kill = onceDumped(env, 1024 * 1024, () => execIn(db, 'kill -9 $(pidof pg_dump)'));
     try {
       const summary = await backup(env, [big, 'notes/sqlite:notes_data/notes.sqlite']);
-      expect(killed).toBe(true);
+      expect(kill.fired()).toBe(true);
       expect(statuses(summary)).toEqual({ [big]: 'failed', 'notes/sqlite:notes_data/notes.sqlite': 'succeeded' });
       expect(summary.items[0]?.message).toMatch(/pg_dump|pg_restore/);
       expect(summary.status).toBe('partial');
@@ -82,29 +90,30 @@ describe('failed, empty, shrunken and cancelled dumps', () => {
       const report = await checkVault(vault, {});
       expect(report.problems.filter((p) => p.level === 'error')).toEqual([]);
     } finally {
-      off();
+      kill.off();
     }
   });
 
   it('cancel stops the pg_dump inside the container', async () => {
-    let cancelled = false;
-    const off = env.engine.onEvent((event, payload) => {
-      const p = payload as Progress;
-      if (event !== 'jobProgress' || cancelled || p.item !== big || p.phase !== 'dump' || p.bytesDone < 512 * 1024) return;
-      cancelled = true;
-      expect(pgDumpPids()).not.toBe('');
+    let running = '';
+    const cancel = onceDumped(env, 512 * 1024, (p) => {
+      running = pgDumpPids();
       void env.engine.call('jobCancel', { id: p.jobId });
     });
     try {
       const started = await env.engine.call('backup', { host: 'lab', items: [big], vault: env.vaultDir, vaultPassphrase: passphrase, wait: false });
       const summary = await env.engine.call('backupResult', { jobId: started.jobId });
-      expect(cancelled).toBe(true);
+      expect(cancel.fired()).toBe(true);
+      expect(running).not.toBe('');
       expect(summary.status).toBe('cancelled');
       expect(summary.items[0]?.status).toBe('cancelled');
       expect(summary.snapshot).toBeUndefined();
       expect(await waitFor(() => pgDumpPids() === '', 5000)).toBe(true);
+      // Nothing was orphaned to the postmaster (PID 1), which would take a stray child's death
+      // by a signal for a crashed backend and restart the server.
+      expect(serverLog()).not.toMatch(/terminated by signal|all server processes terminated/);
     } finally {
-      off();
+      cancel.off();
     }
   });
 
@@ -112,6 +121,7 @@ describe('failed, empty, shrunken and cancelled dumps', () => {
     try {
       fakePgDump('exit 0');
       const empty = await backup(env, [small]);
+      expect(empty.error).toBeUndefined();
       expect(empty.items[0]).toMatchObject({ status: 'failed', message: expect.stringContaining('empty dump (0 bytes)') });
       expect(empty.snapshot).toBeUndefined();
       fakePgDump(`${realDump}.real "$@"; exit 3`);

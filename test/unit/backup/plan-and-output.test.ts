@@ -1,34 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupSummary } from '../../../src-main/api/backup-contract';
-import type { ContainerInfo, Inventory, Item } from '../../../src-main/api/discovery-contract';
+import type { Item } from '../../../src-main/api/discovery-contract';
 import { chooseItems, databaseName } from '../../../src-main/backup/item-plan';
 import { containersUsing, runningOnly } from '../../../src-main/backup/stop-containers';
 import { outcomeLine, progressLine, summaryText } from '../../../src-main/cli/backup-progress';
 import { backupExitCode } from '../../../src-main/cli/commands/backup-commands';
 import { snapshotDetail } from '../../../src-main/engine/backup-handlers';
 import type { Snapshot } from '../../../src-main/vault/snapshots';
+import { container, inventoryOf, item } from './fixtures';
 
-const c = (name: string, extra: Partial<ContainerInfo> = {}): ContainerInfo => ({ id: name, name, image: 'i', state: 'running', labels: {}, envNames: [], mounts: [], ...extra });
-const it_ = (stack: string, kind: Item['kind'], name: string, extra: Partial<Item> = {}): Item => ({ id: `${stack}/${kind}:${name}`, stack, kind, name, covered: false, secret: false, notes: [], ...extra });
+const c = container;
+const it_ = item;
 
-const inv: Inventory = {
-  host: 'nas',
-  discoveredAt: '',
-  durationMs: 0,
-  docker: { version: '', apiVersion: '', os: '', arch: '' },
-  stacks: [
-    {
-      name: 'app',
-      compose: true,
-      configFiles: [],
-      containers: [c('app-main-db-1', { database: 'postgres' }), c('app-logs-db-1', { database: 'postgres' }), c('app-web-1', { mounts: [{ type: 'bind', source: '/srv/conf', destination: '/c', rw: false }] }), c('app-cron-1', { state: 'exited', mounts: [{ type: 'volume', name: 'app_data', source: '/v', destination: '/d', rw: true }] })],
-      items: [it_('app', 'postgres', 'main-db/app', { container: 'app-main-db-1' }), it_('app', 'postgres', 'logs-db/@globals', { container: 'app-logs-db-1' }), it_('app', 'volume', 'app_pg', { covered: true }), it_('app', 'volume', 'app_data', { volume: 'app_data' }), it_('app', 'bind', '/srv/conf', { path: '/srv/conf' }), it_('app', 'secrets', 'compose')],
-    },
-    { name: '_', compose: false, configFiles: [], containers: [c('solo-db', { database: 'mysql' }), c('other')], items: [it_('_', 'mysql', 'shop', { container: 'solo-db' })] },
-  ],
-  totals: { stacks: 2, containers: 6, items: 7, sizeBytes: 0 },
-  warnings: [],
-};
+const inv = inventoryOf([
+  {
+    name: 'app',
+    compose: true,
+    configFiles: [],
+    containers: [c('app-main-db-1', { database: 'postgres' }), c('app-logs-db-1', { database: 'postgres' }), c('app-web-1', { mounts: [{ type: 'bind', source: '/srv/conf', destination: '/c', rw: false }] }), c('app-cron-1', { state: 'exited', mounts: [{ type: 'volume', name: 'app_data', source: '/v', destination: '/d', rw: true }] })],
+    items: [it_('app', 'postgres', 'main-db/app', { container: 'app-main-db-1' }), it_('app', 'postgres', 'logs-db/@globals', { container: 'app-logs-db-1' }), it_('app', 'volume', 'app_pg', { covered: true }), it_('app', 'volume', 'app_data', { volume: 'app_data' }), it_('app', 'bind', '/srv/conf', { path: '/srv/conf' }), it_('app', 'secrets', 'compose')],
+  },
+  { name: '_', compose: false, configFiles: [], containers: [c('solo-db', { database: 'mysql' }), c('other')], items: [it_('_', 'mysql', 'shop', { container: 'solo-db' })] },
+]);
 
 describe('choosing items', () => {
   it('takes everything not covered by a dump by default, or exactly the ids asked for', () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupSummary } from '../../../src-main/api/backup-contract';
-import type { ContainerInfo, Inventory, Item } from '../../../src-main/api/discovery-contract';
+import type { Item } from '../../../src-main/api/discovery-contract';
 import { LifeboatError } from '../../../src-main/api/errors';
 import type { JobState } from '../../../src-main/api/jobs-contract';
 import { type BackupRequest, type RunnerDeps, redactor, runBackup } from '../../../src-main/backup/backup-runner';
@@ -12,38 +12,23 @@ import { JobJournal } from '../../../src-main/jobs/job-journal';
 import { JobRunner } from '../../../src-main/jobs/job-runner';
 import { PASS, pieces, tempDir, textLike } from '../vault/helpers';
 import { initVault } from '../../../src-main/vault/vault';
+import { container, inventoryOf, item } from './fixtures';
 
-function item(stack: string, kind: Item['kind'], name: string, extra: Partial<Item> = {}): Item {
-  return { id: `${stack}/${kind}:${name}`, stack, kind, name, covered: false, secret: kind === 'secrets', notes: [], ...extra };
-}
-
-function container(name: string, state = 'running', mounts: ContainerInfo['mounts'] = []): ContainerInfo {
-  return { id: name, name, image: 'img', state, labels: {}, envNames: [], mounts };
-}
-
-const inventory: Inventory = {
-  host: 'nas',
-  discoveredAt: '',
-  durationMs: 1,
-  docker: { version: '20', apiVersion: '1.41', os: 'linux', arch: 'amd64' },
-  stacks: [
-    {
-      name: 'wiki',
-      compose: true,
-      configFiles: [],
-      containers: [container('wiki-db-1'), container('wiki-app-1', 'running', [{ type: 'volume', name: 'wiki_uploads', source: '/v', destination: '/srv', rw: true }]), container('wiki-old-1', 'exited')],
-      items: [
-        item('wiki', 'postgres', 'wiki', { container: 'wiki-db-1' }),
-        item('wiki', 'postgres', 'broken', { container: 'wiki-db-1' }),
-        item('wiki', 'volume', 'wiki_db', { covered: true, volume: 'wiki_db' }),
-        item('wiki', 'volume', 'wiki_uploads', { volume: 'wiki_uploads' }),
-        item('wiki', 'bind', '/etc/wiki', { path: '/etc/wiki' }),
-      ],
-    },
-  ],
-  totals: { stacks: 1, containers: 3, items: 5, sizeBytes: 0 },
-  warnings: [],
-};
+const inventory = inventoryOf([
+  {
+    name: 'wiki',
+    compose: true,
+    configFiles: [],
+    containers: [container('wiki-db-1'), container('wiki-app-1', { mounts: [{ type: 'volume', name: 'wiki_uploads', source: '/v', destination: '/srv', rw: true }] }), container('wiki-old-1', { state: 'exited' })],
+    items: [
+      item('wiki', 'postgres', 'wiki', { container: 'wiki-db-1' }),
+      item('wiki', 'postgres', 'broken', { container: 'wiki-db-1' }),
+      item('wiki', 'volume', 'wiki_db', { covered: true, volume: 'wiki_db' }),
+      item('wiki', 'volume', 'wiki_uploads', { volume: 'wiki_uploads' }),
+      item('wiki', 'bind', '/etc/wiki', { path: '/etc/wiki' }),
+    ],
+  },
+]);
 
 /** Records docker stop/start calls, in order. */
 function fakeConn(calls: string[]): HostConnection {
