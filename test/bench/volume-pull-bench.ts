@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus as cpuList, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,23 @@ function median(xs: number[]): number {
 const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
 const sec = (n: number) => `${n.toFixed(2)} s`;
 const verdict = (ok: boolean, target: string) => `${ok ? 'meets' : '**MISSES**'} ${target}`;
+
+/** Seconds the vault takes to store a local `tar -c` of `dir` as one stream item (its ingest rate). */
+async function vaultAlone(dir: string, tree: string): Promise<number> {
+  const vault = await newVault(dir);
+  try {
+    const writer = await vault.createSnapshot({ host: 'bench' });
+    const tar = spawn('tar', ['-C', tree, '-c', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const r = await timed(async () => {
+      await writer.addStream({ name: 'tar', kind: 'bench' }, tar.stdout);
+      await writer.commit();
+    });
+    return r.seconds;
+  } finally {
+    await vault.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** One pull as the engine runs it: open the host, pull into a new snapshot, commit. */
 async function ours(hosts: HostService, vault: Vault, item: Item, onOpen = false): Promise<{ seconds: number; bytes: number; info: Record<string, string> }> {
@@ -83,6 +101,8 @@ export const volumePullBench: BenchSuite = {
         rmSync(join(scratch, 'peer.tar'), { force: true });
       }
       const v = vault as Vault;
+      log('reference: the vault alone, one local tar stream of the same tree');
+      const alone = await vaultAlone(join(scratch, 'vault-alone'), vol.mountpoint);
       const rsyncDest = join(scratch, 'rsync');
       const rsyncFirst = await timed(async () => rsyncPull(info, vol.mountpoint, rsyncDest));
 
@@ -143,6 +163,7 @@ export const volumePullBench: BenchSuite = {
         '| --- | --- | --- | --- |',
         `| first pull of the 1 GiB volume | best ${sec(best(firstOurs))} (median ${sec(median(firstOurs))}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: best ${sec(best(firstPeer))} (median ${sec(median(firstPeer))}), ${mib(tarBytes)} | ${ratio(best(firstOurs), best(firstPeer))} — ${verdict(first <= 1.5, 'the 1.5× target')} |`,
         `| (for reference) first copy with \`rsync -a\` | | ${sec(rsyncFirst.seconds)}, ${mib(rsyncFirst.value)} | |`,
+        `| (for reference) the vault alone: \`tar -c\` of the same tree from a local pipe into one stream item, no SSH | ${sec(alone)} | | the bound of any first pull into this vault: ${ratio(alone, best(firstPeer))} the peer |`,
         `| second pull, nothing changed | best ${sec(best(noopOurs))} incl. connect (median ${sec(median(noopOurs))}; ${sec(best(noopOpen))} on an open connection), ${mib(noopBytes)} on the wire = ${((100 * noopBytes) / size.bytes).toFixed(3)} % of the volume | \`rsync -a\` no-op: best ${sec(best(noopPeer))} (median ${sec(median(noopPeer))}), ${mib(noopRsyncBytes)} | time ${ratio(best(noopOurs), best(noopPeer))} — ${verdict(noopT <= 2, 'the 2× target')}; bytes ${verdict(noopBytes <= size.bytes / 100, 'the 1 % target')} |`,
         '',
         '1 % of the files rewritten with new content of the same size (every 100th file), then one pull each:',
@@ -162,7 +183,7 @@ export const volumePullBench: BenchSuite = {
         `Worst: ${mib(worstSqlite)} on the wire — ${verdict(worstSqlite <= 8 * MiB, 'the 8 MiB target')}.`,
         '',
         first > 1.5
-          ? `Why the first pull is slower than \`ssh tar > file\`: the peer only copies bytes into the page cache, while Lifeboat chunks, hashes (HMAC-SHA256), compresses or skips, encrypts (AES-256-GCM) and fsyncs every 16 MiB pack; on this 2-core machine sshd's encryption, Node's decryption and the vault's crypto workers share the CPUs. The pull itself streams (one tar, no temp files); the vault's ingest rate bounds it.`
+          ? `Why the first pull misses its target: the peer only copies bytes into the page cache, while every byte Lifeboat receives is chunked, keyed-hashed (HMAC-SHA256), compressed or skipped, encrypted (AES-256-GCM) and written in fsync'ed packs — on this 2-core machine the vault alone stores this tree from a local pipe in ${sec(alone)}, ${ratio(alone, best(firstPeer))} the peer, so no pull into it can meet 1.5× here. The pull adds ${ratio(best(firstOurs), alone)} on top of the vault alone (SSH decryption in Node on the same two cores, one chunk stream per file instead of one for everything, the tar parse). Closing the gap is vault work (ingest throughput), tracked with the vault benchmarks.`
           : '',
       ].join('\n');
     } finally {
