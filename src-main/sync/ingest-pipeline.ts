@@ -5,8 +5,9 @@ export const BUFFER_MAX = 8 * 1024 * 1024;
  * Stores several files at once. The vault's ingest of one stream returns only when its last
  * chunk is hashed, sealed and packed; done file by file, a tree of small files leaves the
  * network and the crypto workers idle in turns. Small bodies are buffered and stored in the
- * background, at most `maxTasks` at a time (the vault's segment pool has four buffers and a
- * running ingest holds one: more would deadlock) and at most `maxBuffered` bytes held.
+ * background, at most `maxTasks` at a time and at most `maxBuffered` bytes held. The vault's
+ * segment pool has four 16 MiB buffers and every running ingest holds one; three tasks leave
+ * the fourth for a large file's stream to roll over into, so it never waits on small ones.
  */
 export class IngestPipeline {
   private readonly running = new Set<Promise<void>>();
