@@ -62,7 +62,7 @@ export function runStatus(items: readonly BackupItemResult[], cancelled: boolean
  */
 export async function runBackup(deps: RunnerDeps, req: BackupRequest, ctx: JobContext): Promise<BackupSummary> {
   const startedAt = new Date();
-  const redact = redactor([req.connect.password, req.connect.passphrase, req.access.passphrase]);
+  const redact = redactor([req.connect.password, req.connect.passphrase, req.access.passphrase ?? req.access.env.LIFEBOAT_PASSPHRASE]);
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => ctx.log(level, redact(message));
   const job: JobContext = { ...ctx, log };
   const results: BackupItemResult[] = [];

@@ -32,7 +32,7 @@ export function vaultDirOf(access: VaultAccess): string {
 export async function openVaultSession(access: VaultAccess): Promise<VaultSession> {
   const passphrase = access.passphrase ?? access.env.LIFEBOAT_PASSPHRASE;
   if (!passphrase) {
-    throw new LifeboatError('bad-input', 'the vault passphrase is needed', 'set LIFEBOAT_PASSPHRASE, use --vault-passphrase-file FILE, or run in a terminal to be asked');
+    throw new LifeboatError('bad-input', 'the vault passphrase is needed', 'unlock the vault (Vault page in the app), or set LIFEBOAT_PASSPHRASE, use --vault-passphrase-file FILE, or run in a terminal to be asked');
   }
   const dir = vaultDirOf(access);
   const catalog = Catalog.open(join(access.home, 'catalog.sqlite'));

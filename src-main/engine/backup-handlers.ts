@@ -85,7 +85,7 @@ export function backupHandlers(services: BackupServices): HandlerTable<'backup' 
       }
       const vaultAccess = access(input);
       if (!vaultAccess.passphrase && !services.env.LIFEBOAT_PASSPHRASE) {
-        throw new LifeboatError('bad-input', 'the vault passphrase is needed', 'set LIFEBOAT_PASSPHRASE, use --vault-passphrase-file FILE, or run in a terminal to be asked');
+        throw new LifeboatError('bad-input', 'the vault passphrase is needed', 'unlock the vault (Vault page in the app), or set LIFEBOAT_PASSPHRASE, use --vault-passphrase-file FILE, or run in a terminal to be asked');
       }
       const dir = vaultDirOf(vaultAccess);
       if (!existsSync(join(dir, 'config'))) throw new LifeboatError('not-found', `there is no vault at ${dir}`, 'create one with "lifeboat vault init", or point $LIFEBOAT_VAULT at an existing vault');
