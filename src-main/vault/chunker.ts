@@ -40,22 +40,26 @@ export class Chunker {
   }
 
   /**
-   * Length of the chunk that starts at `start` within `buf[start, end)`. Returns -1 when more
-   * input is needed (fewer than `max` bytes available and `final` is false).
+   * Length of the chunk that starts at `start` within `buf[start, end)`, or -1 when more input
+   * is needed: no boundary in the bytes available, fewer than `max` of them, and not `final`.
+   * A boundary found early is returned at once (the answer does not depend on later bytes), so
+   * callers never hold more than a chunk's worth of undecided input.
    */
   next(buf: Uint8Array, start: number, end: number, final: boolean): number {
     const { min, normal, max } = this.params;
     const available = end - start;
     if (available <= 0) return 0;
-    if (available < max && !final) return -1;
-    if (available <= min) return available;
+    if (available <= min) return final ? available : -1;
     const limit = available < max ? available : max;
-    return cut(this.gear, buf, start, min, normal < limit ? normal : limit, limit);
+    const found = cut(this.gear, buf, start, min, normal < limit ? normal : limit, limit);
+    if (found > 0) return found;
+    return limit === max || final ? limit : -1;
   }
 }
 
 /**
- * The hot loop: one hash step and one mask test per byte (so boundaries resynchronise at any
+ * The hot loop (returns the cut length, or -1 when no boundary lies before `limit`): one hash
+ * step and one mask test per byte (so boundaries resynchronise at any
  * byte after an edit), unrolled eight times, with scalar tails so that the cut positions do
  * not depend on the unrolling.
  */
@@ -88,6 +92,6 @@ function cut(gear: Int32Array, buf: Uint8Array, start: number, min: number, norm
       h = ((h << 1) + (gear[buf[i] as number] as number)) | 0;
       if ((h & m) === 0) return i - start + 1;
     }
-    if (end === endLarge) return limit;
+    if (end === endLarge) return -1;
   }
 }

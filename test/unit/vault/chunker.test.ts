@@ -68,9 +68,15 @@ describe('chunker', () => {
     expect(shared.length).toBeLessThanOrEqual(1);
   });
 
-  it('asks for more input until it has a maximum-size window', () => {
-    expect(chunker.next(data, 0, defaultChunkParams.max - 1, false)).toBe(-1);
-    expect(chunker.next(data, 0, defaultChunkParams.max, false)).toBe(base[0]!.length);
+  it('cuts as soon as a boundary is visible, else asks for more input', () => {
+    const first = base[0]!.length;
+    expect(chunker.next(data, 0, first + 10, false)).toBe(first);
+    expect(chunker.next(data, 0, first - 1, false)).toBe(-1);
+    expect(chunker.next(data, 0, defaultChunkParams.min, false)).toBe(-1);
+    expect(chunker.next(data, 0, defaultChunkParams.max, false)).toBe(first);
+    const zeros = Buffer.alloc(defaultChunkParams.max + 10);
+    expect(chunker.next(zeros, 0, defaultChunkParams.max - 1, false)).toBe(-1);
+    expect(chunker.next(zeros, 0, zeros.length, false)).toBe(defaultChunkParams.max);
     expect(chunker.next(data, 10, 10, true)).toBe(0);
     expect(chunker.next(data, 0, 1000, true)).toBe(1000);
   });
