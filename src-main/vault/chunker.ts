@@ -26,8 +26,8 @@ export function gearTable(chunkSeed: Buffer): Int32Array {
 
 /**
  * FastCDC with normalized chunking and a keyed gear table. Stateless between calls: the hash
- * restarts at each chunk's `min` offset, so callers only need to present at least `max` bytes
- * (or the final bytes of the input) to get the next cut.
+ * restarts at each chunk's `min` offset, so a caller that got -1 simply asks again from the same
+ * start once more bytes have arrived.
  */
 export class Chunker {
   private readonly gear: Int32Array;

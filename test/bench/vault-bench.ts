@@ -16,6 +16,8 @@ interface Measured {
   seconds: number;
   /** Peak resident memory in KiB (GNU time), 0 when unknown. */
   rssKb: number;
+  /** User + system CPU seconds of the command and its threads. */
+  cpu: number;
   code: number;
 }
 
@@ -30,7 +32,7 @@ async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, io: 
   const stdin = io.stdinFile ? openSync(io.stdinFile, 'r') : io.stdinGen ? 'pipe' : 'ignore';
   const stdout = openSync(io.stdoutFile ?? '/dev/null', 'w');
   const t0 = process.hrtime.bigint();
-  const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...args], { env: { ...process.env, ...env }, stdio: [stdin, stdout, 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args], { env: { ...process.env, ...env }, stdio: [stdin, stdout, 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   const exited = once(child, 'exit');
@@ -44,8 +46,8 @@ async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, io: 
   if (typeof stdin === 'number') closeSync(stdin);
   closeSync(stdout);
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr.slice(-500)}`);
-  const [, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)?.split(' ') ?? [];
-  return { seconds, rssKb: Number(rss) || 0, code: code ?? 1 };
+  const [, rss, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)?.split(' ') ?? [];
+  return { seconds, rssKb: Number(rss) || 0, cpu: (Number(user) || 0) + (Number(sys) || 0), code: code ?? 1 };
 }
 
 function dirSize(path: string): number {
@@ -231,7 +233,7 @@ export const vaultBench: BenchSuite = {
     const rows = active.map((tool) => {
       const i = ingest.get(tool) as Measured;
       const r = restore.get(tool) as Measured;
-      return `| ${tool} | ${fmt(rate(tool))} MiB/s (${fmt(i.seconds, 2)} s) | ${fmt(rrate(tool))} MiB/s (${fmt(r.seconds, 2)} s) | ${fmt((stored.get(tool) ?? 0) / MiB)} MiB | ${fmt(i.rssKb / 1024)} MiB | ${fmt((dailySize.get(tool) ?? 0) / MiB, 1)} MiB |`;
+      return `| ${tool} | ${fmt(rate(tool))} MiB/s (${fmt(i.seconds, 2)} s, ${fmt(i.cpu, 1)} CPU s) | ${fmt(rrate(tool))} MiB/s (${fmt(r.seconds, 2)} s, ${fmt(r.cpu, 1)} CPU s) | ${fmt((stored.get(tool) ?? 0) / MiB)} MiB | ${fmt(i.rssKb / 1024)} MiB | ${fmt((dailySize.get(tool) ?? 0) / MiB, 1)} MiB |`;
     });
     const lines = [
       `Peers: ${toolVersion('restic', ['version'])}; ${toolVersion('borg')} (Debian). ${active.length < 3 ? `Missing peers were skipped (install with \`apt-get install -y restic borgbackup\`).` : ''}`,
@@ -249,6 +251,7 @@ export const vaultBench: BenchSuite = {
       ...(peers.restic
         ? [
             `| ingest ≥ 1.5× restic | ${ratio(rate('lifeboat'), rate('restic'))} restic, ${peers.borg ? `${ratio(rate('lifeboat'), rate('borg'))} borg` : ''} | ${verdict(rate('lifeboat') >= 1.5 * rate('restic'))} |`,
+            `| (CPU spent on the ingest) | ${fmt(lb.cpu, 1)} s vs restic's ${fmt((ingest.get('restic') as Measured).cpu, 1)} s: ${ratio((ingest.get('restic') as Measured).cpu, lb.cpu)} less | for busy machines |`,
             `| vault after 30 days ≤ restic | ${ratio(dailySize.get('lifeboat') ?? 0, dailySize.get('restic') ?? 1)} of restic's (${fmt(dailyIn / MiB)} MiB went in) | ${verdict((dailySize.get('lifeboat') ?? 0) <= (dailySize.get('restic') ?? 0))} |`,
             `| restore ≥ restic dump | ${ratio(rrate('lifeboat'), rrate('restic'))} restic | ${verdict(rrate('lifeboat') >= rrate('restic'))} |`,
           ]
