@@ -15,8 +15,11 @@ export const MIN_LOG_N = 16;
 export const MAX_LOG_N = 17;
 const R = 8;
 const P = 1;
-/** One derivation at the floor faster than this means the machine can afford the ceiling. */
-const DOUBLE_BELOW_MS = 400;
+/**
+ * One derivation at the floor faster than this means the ceiling still unlocks in about half a
+ * second (restic's budget), so the machine can afford it.
+ */
+const DOUBLE_BELOW_MS = 250;
 
 /** Memory scrypt needs for N and r, with headroom; Node refuses more than `maxmem`. */
 function maxmem(N: number, r: number): number {
@@ -25,7 +28,8 @@ function maxmem(N: number, r: number): number {
 
 /**
  * Picks N for a new key file: the floor, doubled once when this machine derives a key at the
- * floor in under 400 ms. `logN` skips the measurement (tests pin it to the floor).
+ * floor in under 250 ms (so one unlock stays near half a second either way). `logN` skips the
+ * measurement (tests pin it to the floor).
  */
 export function calibrateScrypt(logN?: number, clock: () => number = Date.now): ScryptParams {
   const salt = randomBytes(32);
