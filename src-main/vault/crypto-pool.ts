@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LifeboatError } from '../api/errors';
-import { DATA_QUALITY, META_QUALITY, encodeChunk, sampleEntropy } from './compress';
+import { encodeChunk, sampleEntropy } from './compress';
 import type { BlobLocation } from './blob-index';
 import { type MasterKeys, blobAd, blobIdOf, blobNonce, seal } from './crypto';
-import { BlobType, corrupt, hex, packPath } from './format';
+import { corrupt, hex, packPath } from './format';
 import { openBlob } from './pack-reader';
 
 /** The error for a blob that failed in a worker, worded like the inline reader's. */
@@ -31,6 +31,8 @@ export interface SealJob {
   readonly key: Buffer;
   readonly counter: number;
   readonly compressible: boolean;
+  /** Brotli quality if compressing (see FAST_QUALITY / DATA_QUALITY). */
+  readonly quality: number;
 }
 
 /** A sealed blob: ciphertext pieces (ending with the tag) and the method byte used. */
@@ -62,7 +64,7 @@ function workerMain(): void {
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
   const zlib = require('node:zlib') as typeof import('node:zlib');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const data = workerData as { segments: SharedArrayBuffer[]; idKey: Uint8Array; entropyLimit: number; dataQuality: number; metaQuality: number };
+  const data = workerData as { segments: SharedArrayBuffer[]; idKey: Uint8Array; entropyLimit: number };
   const segs = data.segments.map((s) => Buffer.from(s));
   const idKey = Buffer.from(data.idKey);
   const counts = new Uint32Array(256);
@@ -132,7 +134,7 @@ function workerMain(): void {
     if (!nodeCrypto.createHmac('sha256', idKey).update(out).digest().equals(Buffer.from(m.id))) return fault('id');
     port.postMessage({ seq: m.seq, data: out }, owned(out) ? [out.buffer as ArrayBuffer] : []);
   };
-  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; bytes: Uint8Array; rawLength: number }) => {
+  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; quality: number; bytes: Uint8Array; rawLength: number }) => {
     try {
       if (m.op === 'open') return open(m);
       const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
@@ -147,7 +149,7 @@ function workerMain(): void {
         const packed = zlib.brotliCompressSync(chunk, {
           chunkSize: 256 * 1024,
           params: {
-            [zlib.constants.BROTLI_PARAM_QUALITY]: m.type === 1 ? data.metaQuality : data.dataQuality,
+            [zlib.constants.BROTLI_PARAM_QUALITY]: m.quality,
             [zlib.constants.BROTLI_PARAM_SIZE_HINT]: chunk.length,
             [zlib.constants.BROTLI_PARAM_LGWIN]: 20,
           },
@@ -197,7 +199,7 @@ export class WorkerCrypto implements ChunkCrypto {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(source, {
         eval: true,
-        workerData: { segments, idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT, dataQuality: DATA_QUALITY, metaQuality: META_QUALITY },
+        workerData: { segments, idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
       });
       const slot = { worker, load: 0 };
       worker.on('message', (m: { seq: number; error?: string }) => this.settle(m));
@@ -246,7 +248,7 @@ export class WorkerCrypto implements ChunkCrypto {
   }
 
   async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
-    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible })) as {
+    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible, quality: job.quality })) as {
       method: number;
       pieces: Uint8Array[];
     };
@@ -291,7 +293,7 @@ export class InlineCrypto implements ChunkCrypto {
 
   async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
     const chunk = this.view(seg, off, len);
-    const encoded = job.compressible ? await encodeChunk(chunk, job.type === BlobType.meta ? META_QUALITY : DATA_QUALITY) : { method: 0, payload: chunk };
+    const encoded = job.compressible ? await encodeChunk(chunk, job.quality) : { method: 0, payload: chunk };
     return { method: encoded.method, pieces: seal(job.key, blobNonce(job.counter), blobAd(job.type, job.id), [Buffer.of(encoded.method), encoded.payload]) };
   }
 

@@ -1,13 +1,13 @@
 import { read } from 'node:fs';
 import { LifeboatError } from '../api/errors';
 import type { Chunker } from './chunker';
-import { META_QUALITY, encodeChunk, DATA_QUALITY } from './compress';
+import { DATA_QUALITY, FAST_QUALITY, META_QUALITY, encodeChunk } from './compress';
 import type { ChunkCrypto } from './crypto-pool';
 import { BlobType, throwIfAborted } from './format';
 import type { PackSink } from './pack-sink';
 
 /** Segment buffers hold input while its chunks are hashed, compressed and encrypted. */
-const SEGMENT = 16 * 1024 * 1024;
+const SEGMENT = 12 * 1024 * 1024;
 const SEGMENTS = 4;
 /** Chunks being hashed or sealed at once (keeps workers busy, memory bounded). */
 const MAX_INFLIGHT = 8;
@@ -175,7 +175,9 @@ export async function ingestStream(
     const slot = sink.slot(length);
     let sealed;
     try {
-      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible });
+      // A full pipeline means the CPU, not the source, sets the pace: compress faster.
+      const quality = inflight.size >= MAX_INFLIGHT / 2 ? FAST_QUALITY : DATA_QUALITY;
+      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality });
     } catch (err) {
       sink.fail(err);
       throw err;

@@ -119,7 +119,8 @@ describe('vault round trip', () => {
     const a = tempDir();
     const b = tempDir();
     try {
-      // Same keys in two places: identical chunking, ids and (given equal pack slots) plaintexts.
+      // Same keys in two places: identical chunking and ids (compression effort may differ: it
+      // follows how busy the pipeline is).
       const { cpSync } = await import('node:fs');
       cpSync(tmp.dir, a.dir, { recursive: true });
       cpSync(tmp.dir, b.dir, { recursive: true });
@@ -128,7 +129,6 @@ describe('vault round trip', () => {
       const s1 = await backupBuffer(inline, 'i', data);
       const s2 = await backupBuffer(pooled, 'i', data);
       expect(s1.items[0]!.meta).toEqual(s2.items[0]!.meta);
-      expect(s1.stats.storedNew).toBe(s2.stats.storedNew);
       expect((await collect(inline.readItem(s1, 'i'))).equals(data)).toBe(true);
       expect((await collect(pooled.readItem(s2, 'i'))).equals(data)).toBe(true);
       await inline.close();
