@@ -65,7 +65,7 @@ describe('backing up the seeded lab: every dump kind and secrets', () => {
     const text = (await storedBytes(vault, snapshot.id, 'photos/mysql:photos')).toString();
     expect(text).toMatch(/^-- MariaDB dump/m);
     expect(text).toContain('CREATE TABLE `photos`');
-    expect(text.trimEnd()).toMatch(/-- Dump completed on [\d-]+ [\d:]+$/);
+    expect(text.trimEnd()).toMatch(/-- Dump completed on [\d-]+ +[\d:]+$/);
     expect(recordedRows(info('photos/mysql:photos'))).toEqual(lab.stacks.photos?.databases?.[0]?.rows);
   });
 
