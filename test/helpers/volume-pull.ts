@@ -86,7 +86,8 @@ export async function backupItem(conn: HostConnection, vault: Vault, item: Item,
 
 /** `docker` with the lab's daemon. */
 export function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  // A time limit: a synchronous docker call that hangs would block vitest's own timeouts too.
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).trim();
 }
 
 /** The lab's image names. */
