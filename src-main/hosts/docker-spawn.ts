@@ -99,16 +99,27 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
   const kill = async () => {
     if (killed) return;
     killed = true;
+    // Keep reading (and dropping) what is in flight while the TERM is delivered: an attach
+    // stream nobody reads blocks dockerd's copy of the output, and with it the container's
+    // other execs — the kill itself and every later `docker exec` (seen on Docker 20.10).
+    const stream = raw as unknown as Readable;
+    stream.unpipe(demux);
+    stream.resume();
     if (pid) {
       try {
         // The shell's builtin: many images (Debian's postgres among them) have no kill executable.
-        const killer = await target.exec({ Cmd: ['sh', '-c', 'kill -TERM "$1"', 'sh', pid], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
-        await killer.start({ Detach: true });
+        const send = async () => {
+          const killer = await target.exec({ Cmd: ['sh', '-c', 'kill -TERM "$1"', 'sh', pid as string], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
+          await killer.start({ Detach: true });
+        };
+        await Promise.race([send(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       } catch {
         /* the process may already be gone */
       }
     }
     raw.destroy();
+    // The output was abandoned: end it so `done` settles even if Docker never closes the stream.
+    demux.destroy();
   };
   const onAbort = () => void kill();
   options.signal?.addEventListener('abort', onAbort, { once: true });

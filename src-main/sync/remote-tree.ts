@@ -18,7 +18,11 @@ export class WireCounter {
   }
 }
 
-/** A pass-through that counts what flows (with backpressure intact). */
+/**
+ * A pass-through that counts what flows (with backpressure intact). Destroying it destroys
+ * the source too, so an abandoned remote stream is never left paused (which would stall the
+ * server side, or Docker's output copy).
+ */
 export function counted(source: Readable, onBytes: (n: number) => void): Readable {
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -27,6 +31,9 @@ export function counted(source: Readable, onBytes: (n: number) => void): Readabl
     },
   });
   source.on('error', (err) => counter.destroy(err));
+  counter.on('close', () => {
+    if (!source.readableEnded) source.destroy();
+  });
   return source.pipe(counter);
 }
 

@@ -47,6 +47,8 @@ describe('cancelling a pull', () => {
       // tar processes on this machine reading this volume (others' tests may run tar elsewhere)
       const host = () => execFileSync('sh', ['-c', 'n=0; for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = tar ] && [ "$(readlink $p/cwd)" = "$1" ] && n=$((n+1)); done; echo $n', 'sh', vol.mountpoint], { encoding: 'utf8' }).trim();
       expect(await settle(host, '0')).toBe('0');
+      // Also proves the container still answers `docker exec`: an abandoned attach stream used
+      // to wedge every later exec in it (Docker 20.10) until the SSH connection closed.
       const inside = () => docker('exec', vol.container, 'sh', '-c', `ps -eo args | grep -c '[t]ar --null' || true`);
       expect(await settle(inside, '0')).toBe('0');
       expect(await vault.readAllSnapshots()).toEqual([]);
