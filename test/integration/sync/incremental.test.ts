@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConnection } from '../../../src-main/hosts/host-service';
 import type { Vault } from '../../../src-main/vault/vault';
+import { mutateScenario, seedScenario } from '../../helpers/tree-scenario';
 import { diffViews, serverView, vaultView } from '../../helpers/tree-view';
 import { type LabSession, backupItem, docker, openLabSession, throwawayVolume, treeItem } from '../../helpers/volume-pull';
 
@@ -24,20 +25,9 @@ describe('incremental pulls of a throwaway volume over SSH', () => {
   beforeAll(async () => {
     session = await openLabSession('incr');
     ({ conn, vault } = session);
-    mkdirSync(join(root, 'a/deep/er'), { recursive: true });
-    mkdirSync(join(root, 'empty'));
-    writeFileSync(join(root, 'a/keep.txt'), 'keep me');
-    writeFileSync(join(root, 'a/change.txt'), 'version 1');
-    writeFileSync(join(root, 'a/delete.txt'), 'delete me');
-    writeFileSync(join(root, 'a/deep/er/rename-me.bin'), Buffer.alloc(20_000, 7));
-    writeFileSync(join(root, 'a/chmod.txt'), 'chmod me');
+    seedScenario(root);
     writeFileSync(join(root, 'owned'), 'owned by 1000');
     chownSync(join(root, 'owned'), 1000, 1000);
-    writeFileSync(join(root, 'setuid'), '#!/bin/sh\n');
-    chmodSync(join(root, 'setuid'), 0o4755);
-    chmodSync(join(root, 'a/deep'), 0o1777);
-    symlinkSync('a/keep.txt', join(root, 'current'));
-    symlinkSync('/nowhere/at/all', join(root, 'dangling'));
     randomFile(join(root, 'disk.img'), 32 * MiB);
   });
   afterAll(async () => {
@@ -52,16 +42,8 @@ describe('incremental pulls of a throwaway volume over SSH', () => {
   });
 
   it('after adds, changes, deletes, renames, chmods and relinks, the next snapshot reads back equal and only what changed travelled', async () => {
-    writeFileSync(join(root, 'a/new.txt'), 'a new file');
-    writeFileSync(join(root, 'a/change.txt'), 'version 2, longer');
-    unlinkSync(join(root, 'a/delete.txt'));
-    mkdirSync(join(root, 'b'));
-    renameSync(join(root, 'a/deep/er/rename-me.bin'), join(root, 'b/renamed.bin'));
-    chmodSync(join(root, 'a/chmod.txt'), 0o600);
+    const changedBytes = mutateScenario(root);
     chownSync(join(root, 'a/keep.txt'), 33, 33);
-    unlinkSync(join(root, 'current'));
-    symlinkSync('a/new.txt', join(root, 'current'));
-    const changedBytes = 'a new file'.length + 'version 2, longer'.length + 20_000;
     const { snapshot, result } = await backupItem(conn, vault, item);
     expect(diffViews(serverView(root), await vaultView(vault, snapshot, item.id))).toEqual([]);
     expect(result.stored.info).toMatchObject({ files: '8', fetched: '3', reused: '5', fetchedBytes: String(changedBytes), delta: '0' });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { RemoteProcess } from '../../../src-main/hosts/remote-process';
 import { type PullOptions, type PullPhase, pullTree } from '../../../src-main/sync/tree-pull';
 import type { ShellAccess } from '../../../src-main/sync/access-ladder';
 import type { Vault } from '../../../src-main/vault/vault';
+import { mutateScenario, seedScenario } from '../../helpers/tree-scenario';
 import { diffViews, previousOf, serverView, vaultView } from '../../helpers/tree-view';
 import { newVault, pseudoRandom, reopen, tempDir } from '../vault/helpers';
 import { localAccess, runLocal } from './local-access';
@@ -42,32 +43,19 @@ describe('tree pull (local shell as the server)', { timeout: 30_000 }, () => {
 
   it('pulls incrementally: only added and changed files travel; deletes, renames, chmods and relinks read back exactly', async () => {
     const { root, vault } = await setup();
-    writeFileSync(join(root, 'a/keep.txt'), 'keep');
-    writeFileSync(join(root, 'a/change.txt'), 'before');
-    writeFileSync(join(root, 'a/delete.txt'), 'bye');
-    writeFileSync(join(root, 'a/rename-me.txt'), pseudoRandom(5000, 3));
-    writeFileSync(join(root, 'a/chmod.txt'), 'mode');
-    writeFileSync(join(root, 'suid'), '#!/bin/sh\n');
-    chmodSync(join(root, 'suid'), 0o4755);
-    symlinkSync('a/keep.txt', join(root, 'link'));
+    seedScenario(root);
     const first = await pull(vault, localAccess(root));
     await expectEqual(vault, root, first.snapshot);
     expect(first.pulled.stats).toMatchObject({ files: 6, reused: 0, fetched: 6 });
 
-    writeFileSync(join(root, 'a/new.txt'), 'brand new');
-    writeFileSync(join(root, 'a/change.txt'), 'after!!');
-    unlinkSync(join(root, 'a/delete.txt'));
-    mkdirSync(join(root, 'b'));
-    renameSync(join(root, 'a/rename-me.txt'), join(root, 'b/renamed.txt'));
-    chmodSync(join(root, 'a/chmod.txt'), 0o600);
-    unlinkSync(join(root, 'link'));
-    symlinkSync('a/new.txt', join(root, 'link'));
+    const changed = mutateScenario(root);
     const second = await pull(vault, localAccess(root));
     await expectEqual(vault, root, second.snapshot);
     const s = second.pulled.stats;
-    expect(s).toMatchObject({ files: 6, reused: 3, fetched: 3, fetchedBytes: 9 + 7 + 5000 });
-    // The wire carries the (gzipped) listing, the tar list and the three files in tar framing.
-    expect(s.wireReceived).toBeLessThan(9 + 7 + 5000 + 3 * 1024 + 4096 + 2048);
+    expect(s).toMatchObject({ files: 6, reused: 3, fetched: 3, fetchedBytes: changed });
+    // The wire carries the (gzipped) listing, the tar list and the three files in tar framing
+    // (512-byte headers and padding, the archive rounded up to GNU tar's 10 KiB record).
+    expect(s.wireReceived).toBeLessThan(changed + 3 * 1024 + 10_240 + 4096);
 
     const third = await pull(vault, localAccess(root));
     expect(third.pulled.stats).toMatchObject({ reused: 6, fetched: 0, fetchedBytes: 0 });
