@@ -16,10 +16,10 @@ export const MAX_LOG_N = 17;
 const R = 8;
 const P = 1;
 /**
- * One derivation at the floor faster than this means the ceiling still unlocks in about half a
- * second (restic's budget), so the machine can afford it.
+ * One derivation at the floor faster than this means the ceiling still unlocks in about a
+ * third of a second, which every CLI command and every app unlock pays.
  */
-const DOUBLE_BELOW_MS = 250;
+const DOUBLE_BELOW_MS = 150;
 
 /** Memory scrypt needs for N and r, with headroom; Node refuses more than `maxmem`. */
 function maxmem(N: number, r: number): number {
@@ -28,7 +28,7 @@ function maxmem(N: number, r: number): number {
 
 /**
  * Picks N for a new key file: the floor, doubled once when this machine derives a key at the
- * floor in under 250 ms (so one unlock stays near half a second either way). `logN` skips the
+ * floor in under 150 ms (so one unlock stays near a third of a second either way). `logN` skips the
  * measurement (tests pin it to the floor).
  */
 export function calibrateScrypt(logN?: number, clock: () => number = Date.now): ScryptParams {

@@ -130,10 +130,25 @@ function tools(scratch: string) {
       else if (tool === 'restic') sync('restic', ['init', '-q', '-r', repo], resticEnv);
       else sync('borg', ['init', '-e', 'repokey-blake2', repo], borgEnv);
     },
-    backup(tool: Tool, repo: string, name: string, io: { stdinFile?: string; stdinGen?: Iterable<Buffer> }) {
-      if (tool === 'lifeboat') return measure(process.execPath, [cli, 'backup-stdin', name], lbEnv(repo), io, scratch);
-      if (tool === 'restic') return measure('restic', ['-q', '-r', repo, 'backup', '--stdin', '--stdin-filename', name], resticEnv, io, scratch);
-      return measure('borg', ['create', `${repo}::${name}`, '-'], borgEnv, io, scratch);
+    /** Runs a backup; `own` is the tool's own report of its backup time (after start-up and unlock). */
+    async backup(tool: Tool, repo: string, name: string, io: { stdinFile?: string; stdinGen?: Iterable<Buffer> }): Promise<Measured & { own: number }> {
+      const out = join(scratch, 'backup-out.json');
+      const m =
+        tool === 'lifeboat'
+          ? await measure(process.execPath, [cli, 'backup-stdin', name, '--json'], lbEnv(repo), { ...io, stdoutFile: out }, scratch)
+          : tool === 'restic'
+            ? await measure('restic', ['-q', '-r', repo, 'backup', '--json', '--stdin', '--stdin-filename', name], resticEnv, { ...io, stdoutFile: out }, scratch)
+            : await measure('borg', ['create', '--json', `${repo}::${name}`, '-'], borgEnv, { ...io, stdoutFile: out }, scratch);
+      const text = readFileSync(out, 'utf8').trim();
+      let own = 0;
+      try {
+        if (tool === 'lifeboat') own = (JSON.parse(text) as { seconds: number }).seconds;
+        else if (tool === 'restic') own = (JSON.parse(text.split('\n').at(-1) ?? '{}') as { total_duration: number }).total_duration;
+        else own = (JSON.parse(text) as { archive: { duration: number } }).archive.duration;
+      } catch {
+        own = 0;
+      }
+      return { ...m, own };
     },
     restore(tool: Tool, repo: string, name: string, stdoutFile?: string) {
       const io = stdoutFile ? { stdoutFile } : {};
@@ -166,7 +181,7 @@ export const vaultBench: BenchSuite = {
 
     // Ingest and restore: rounds interleaved, best of each.
     const quiet = { worst: 0, waited: 0 };
-    const ingest = new Map<Tool, Measured>();
+    const ingest = new Map<Tool, Measured & { own: number }>();
     const restore = new Map<Tool, Measured>();
     const stored = new Map<Tool, number>();
     for (let round = 0; round < ROUNDS; round++) {
@@ -231,9 +246,9 @@ export const vaultBench: BenchSuite = {
     const rrate = (tool: Tool) => mibps(GiB, (restore.get(tool) as Measured).seconds);
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
     const rows = active.map((tool) => {
-      const i = ingest.get(tool) as Measured;
+      const i = ingest.get(tool) as Measured & { own: number };
       const r = restore.get(tool) as Measured;
-      return `| ${tool} | ${fmt(rate(tool))} MiB/s (${fmt(i.seconds, 2)} s, ${fmt(i.cpu, 1)} CPU s) | ${fmt(rrate(tool))} MiB/s (${fmt(r.seconds, 2)} s, ${fmt(r.cpu, 1)} CPU s) | ${fmt((stored.get(tool) ?? 0) / MiB)} MiB | ${fmt(i.rssKb / 1024)} MiB | ${fmt((dailySize.get(tool) ?? 0) / MiB, 1)} MiB |`;
+      return `| ${tool} | ${fmt(rate(tool))} MiB/s (${fmt(i.seconds, 2)} s, ${fmt(i.cpu, 1)} CPU s; own clock ${fmt(i.own, 2)} s) | ${fmt(rrate(tool))} MiB/s (${fmt(r.seconds, 2)} s, ${fmt(r.cpu, 1)} CPU s) | ${fmt((stored.get(tool) ?? 0) / MiB)} MiB | ${fmt(i.rssKb / 1024)} MiB | ${fmt((dailySize.get(tool) ?? 0) / MiB, 1)} MiB |`;
     });
     const lines = [
       `Peers: ${toolVersion('restic', ['version'])}; ${toolVersion('borg')} (Debian). ${active.length < 3 ? `Missing peers were skipped (install with \`apt-get install -y restic borgbackup\`).` : ''}`,
@@ -251,6 +266,7 @@ export const vaultBench: BenchSuite = {
       ...(peers.restic
         ? [
             `| ingest ≥ 1.5× restic | ${ratio(rate('lifeboat'), rate('restic'))} restic, ${peers.borg ? `${ratio(rate('lifeboat'), rate('borg'))} borg` : ''} | ${verdict(rate('lifeboat') >= 1.5 * rate('restic'))} |`,
+            `| (ingest by each tool's own clock, after start-up and unlock) | ${ratio((ingest.get('restic') as { own: number }).own, (ingest.get('lifeboat') as { own: number }).own)} restic | for long backups |`,
             `| (CPU spent on the ingest) | ${fmt(lb.cpu, 1)} s vs restic's ${fmt((ingest.get('restic') as Measured).cpu, 1)} s: ${ratio((ingest.get('restic') as Measured).cpu, lb.cpu)} less | for busy machines |`,
             `| vault after 30 days ≤ restic | ${ratio(dailySize.get('lifeboat') ?? 0, dailySize.get('restic') ?? 1)} of restic's (${fmt(dailyIn / MiB)} MiB went in) | ${verdict((dailySize.get('lifeboat') ?? 0) <= (dailySize.get('restic') ?? 0))} |`,
             `| restore ≥ restic dump | ${ratio(rrate('lifeboat'), rrate('restic'))} restic | ${verdict(rrate('lifeboat') >= rrate('restic'))} |`,
