@@ -140,14 +140,15 @@ function tools(scratch: string) {
             ? await measure('restic', ['-q', '-r', repo, 'backup', '--json', '--stdin', '--stdin-filename', name], resticEnv, { ...io, stdoutFile: out }, scratch)
             : await measure('borg', ['create', '--json', `${repo}::${name}`, '-'], borgEnv, { ...io, stdoutFile: out }, scratch);
       const text = readFileSync(out, 'utf8').trim();
-      let own = 0;
-      try {
-        if (tool === 'lifeboat') own = (JSON.parse(text) as { seconds: number }).seconds;
-        else if (tool === 'restic') own = (JSON.parse(text.split('\n').at(-1) ?? '{}') as { total_duration: number }).total_duration;
-        else own = (JSON.parse(text) as { archive: { duration: number } }).archive.duration;
-      } catch {
-        own = 0;
-      }
+      const own = (() => {
+        try {
+          if (tool === 'lifeboat') return (JSON.parse(text) as { seconds: number }).seconds;
+          if (tool === 'restic') return (JSON.parse(text.split('\n').at(-1) ?? '{}') as { total_duration: number }).total_duration;
+          return (JSON.parse(text) as { archive: { duration: number } }).archive.duration;
+        } catch {
+          return 0;
+        }
+      })();
       return { ...m, own };
     },
     restore(tool: Tool, repo: string, name: string, stdoutFile?: string) {
