@@ -54,7 +54,9 @@ export async function saveSafetyStream(vault: Vault, proc: RemoteProcess, option
   } catch (err) {
     await proc.kill();
     await writer.abort();
-    throw err;
+    if (err instanceof LifeboatError) throw err;
+    // A stream torn down by the tool's death ("Premature close") still means: the safety dump failed.
+    throw new LifeboatError('remote-failed', `the safety dump failed: ${err instanceof Error ? err.message : String(err)}`, 'nothing was changed; fix the cause and run the restore again', { cause: err });
   }
 }
 
