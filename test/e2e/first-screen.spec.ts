@@ -27,10 +27,12 @@ test('the first screen shows the engine version through the bridge', async ({ pa
   expect(errors).toEqual([]);
 });
 
-test('navigation works and unknown pages say what is missing', async ({ page }) => {
+test('the sidebar navigates between pages', async ({ page }) => {
   await page.goto(app.url);
   await page.getByRole('button', { name: 'Vault', exact: true }).click();
-  await expect(page.getByRole('heading', { name: 'Vault' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Vault', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Hosts', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Hosts', exact: true })).toBeVisible();
 });
 
 test('without the token the page explains how to open it', async ({ page }) => {
