@@ -47,6 +47,8 @@ export class DockerDemux extends Transform {
 
 const pidMarker = 'lifeboat-pid:';
 
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 /** Options of a process inside a container. */
 export interface ContainerSpawnOptions extends SpawnOptions {
   readonly user?: string;
@@ -96,15 +98,26 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
     stderr.push(chunk);
   });
   let killed = false;
+  let rawEnded = false;
+  const rawStream = raw as unknown as Readable;
+  const rawFinished = new Promise<void>((resolve) => {
+    const ended = () => {
+      rawEnded = true;
+      resolve();
+    };
+    rawStream.once('end', ended);
+    rawStream.once('close', ended);
+    rawStream.once('error', ended);
+  });
   const kill = async () => {
     if (killed) return;
     killed = true;
     // Keep reading (and dropping) what is in flight while the TERM is delivered: an attach
     // stream nobody reads blocks dockerd's copy of the output, and with it the container's
     // other execs — the kill itself and every later `docker exec` (seen on Docker 20.10).
-    const stream = raw as unknown as Readable;
-    stream.unpipe(demux);
-    stream.resume();
+    rawStream.unpipe(demux);
+    rawStream.on('data', () => undefined);
+    rawStream.resume();
     if (pid) {
       try {
         // The shell's builtin: many images (Debian's postgres among them) have no kill executable.
@@ -112,7 +125,10 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
           const killer = await target.exec({ Cmd: ['sh', '-c', 'kill -TERM "$1"', 'sh', pid as string], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
           await killer.start({ Detach: true });
         };
-        await Promise.race([send(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+        await Promise.race([send(), delay(10_000)]);
+        // Let the process end and Docker close the stream by itself (still draining): tearing
+        // the attach connection down under a running exec is what leaves dockerd stuck.
+        await Promise.race([rawFinished, delay(5_000)]);
       } catch {
         /* the process may already be gone */
       }
@@ -148,7 +164,12 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
       resolve({ code, ...(killed ? { signal: 'TERM' } : {}), stderr: stderr.text() });
     };
     demux.on('end', () => void finish());
-    demux.on('close', () => void finish());
+    demux.on('close', () => {
+      // A reader that gave up early (error, cancel) abandons a process that is still writing:
+      // stop it, or its unread attach stream would wedge the container's execs.
+      if (!rawEnded) void kill();
+      void finish();
+    });
     demux.on('error', () => void finish());
   });
   return { stdout: demux, done, kill };
