@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src-main/engine/paths';
-import { type BenchSuite, ratio, toolVersion } from './bench-kit';
+import { type BenchSuite, ratio, toolVersion, waitQuiet } from './bench-kit';
 import { Prng, editOnePercent, generateMixed, writeMixedFile } from './vault-data';
 
 const GiB = 2 ** 30;
@@ -66,41 +66,6 @@ function sha256File(path: string): string {
   for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
   closeSync(fd);
   return h.digest('hex');
-}
-
-/** Share of CPU time spent busy over one second, from /proc/stat (0 when unavailable). */
-async function busyFraction(): Promise<number> {
-  const sample = () => {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const n = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (n[3] ?? 0) + (n[4] ?? 0);
-    return { idle, total: n.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const a = sample();
-    await new Promise((r) => setTimeout(r, 1000));
-    const b = sample();
-    return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Waits until other processes leave the CPUs mostly idle, so timings measure the tools and not
- * the neighbours; all waits together are capped at `LIFEBOAT_BENCH_QUIET_S` (default 1200 s).
- */
-async function waitQuiet(log: (m: string) => void, stats: { worst: number; waited: number }): Promise<void> {
-  const limit = Number(process.env.LIFEBOAT_BENCH_QUIET_S ?? 1200) * 1000;
-  const start = Date.now();
-  let busy = await busyFraction();
-  while (busy > 0.15 && stats.waited + Date.now() - start < limit) {
-    if ((Date.now() - start) % 60_000 < 1500) log(`waiting for a quiet machine (${Math.round(busy * 100)} % busy)`);
-    await new Promise((r) => setTimeout(r, 4000));
-    busy = await busyFraction();
-  }
-  stats.worst = Math.max(stats.worst, busy);
-  stats.waited += Date.now() - start;
 }
 
 /** Installs Debian's restic and borgbackup when missing and we are root; reports what is there. */
