@@ -1,13 +1,17 @@
 import type { ContainerInfo } from '../api/discovery-contract';
 import { LifeboatError } from '../api/errors';
 import { containerExec } from '../discovery/docker-exec';
+import { Readable } from 'node:stream';
 import { containerSpawn } from '../hosts/docker-spawn';
+import type { RemoteProcess } from '../hosts/remote-process';
+import { shellQuote } from '../sync/shell-quote';
 import { storeDump } from './dump-item';
 import { type DumpVerifier, checkedDump, lastLine } from './dump-stream';
 import { stopOnTerm } from './remote-script';
 import type { BackupSource, SourceContext, SourceResult } from './source';
 import { type SqliteFacts, localSqliteVerifier, pathInContainer, recordSqliteFacts } from './sqlite-check';
 import { sqliteArchiveCopy } from './sqlite-archive';
+import { mergeWalCopy, walCopyBody } from './sqlite-wal';
 
 /**
  * The online copy, run inside a container that mounts the volume and has `sqlite3`; the file
@@ -21,24 +25,23 @@ import { sqliteArchiveCopy } from './sqlite-archive';
  *   parser; sqlite3's own output goes to stderr. No temp file anywhere. The snapshot's size
  *   (page_count × page_size) must match what arrived.
  * - WAL databases: the file alone is not a consistent copy (committed pages may still be in
- *   the -wal file), so SQLite's own online backup API writes a consistent copy to a temp file
- *   in the container's /tmp, which is streamed and removed afterwards, also on cancel — the one
- *   place Lifeboat writes a temp file on a server (docs/backup.md says why and what it costs).
+ *   the -wal file), so under a read transaction the main file and then its -wal file are
+ *   streamed with their sizes up front (`walCopyBody`, src-main/backup/sqlite-wal.ts says why
+ *   that pair is always recoverable) and merged by SQLite on this machine. Writers are never
+ *   blocked and nothing is written on the server.
  */
 export const sqliteStreamScript = [
-  'db="$1"; t=""',
-  stopOnTerm('[ -z "$t" ] || rm -f "$t"'),
+  'db="$1"',
+  stopOnTerm(),
   'mode="$(sqlite3 -batch "$db" ".timeout 10000" "PRAGMA journal_mode;")" || exit 3',
   'echo "lifeboat-journal-mode:$mode" >&2',
+  'exec 3<"$db" 4>&1 || exit 3',
   'if [ "$mode" = wal ]; then',
-  '  t="$(mktemp /tmp/lifeboat-sqlite.XXXXXX)" || exit 3',
-  '  { sqlite3 -bail -batch "$db" ".timeout 10000" ".backup \'$t\'" >&2 && cat "$t"; } &',
-  '  wait $!; s=$?; rm -f "$t"; exit $s',
+  `  LB_DB="$db" LB_COPY=${shellQuote(walCopyBody)} sqlite3 -bail -batch "$db" '.timeout 10000' 'BEGIN;' 'SELECT count(*) FROM sqlite_master;' ".system sh -c '\\"\\$LB_COPY\\"'" 'COMMIT;' >&2 &`,
   'else',
-  '  exec 3<"$db" 4>&1 || exit 3',
   `  sqlite3 -bail -batch "$db" '.timeout 10000' 'BEGIN;' "SELECT 'lifeboat-size:' || ((SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()));" '.system cat <&3 >&4' 'COMMIT;' >&2 &`,
-  '  wait $!',
   'fi',
+  'wait $!',
 ].join('\n');
 
 /** Containers that mount the item's volume, running ones first (the discovered user first of all). */
@@ -67,12 +70,13 @@ async function onlineCopy(ctx: SourceContext, container: string, path: string): 
   const facts: SqliteFacts = {};
   const proc = await containerSpawn(ctx.host.docker, container, ['sh', '-c', sqliteStreamScript, 'lifeboat', path], { signal });
   const verifier = onlineVerifier(what, facts, async () => (await proc.done).stderr);
-  const stream = checkedDump(proc, { what, info, warnings, verifier, signal, ...(ctx.previous ? { previous: ctx.previous } : {}) });
+  const merged: RemoteProcess = { ...proc, stdout: Readable.from(mergeWalCopy(proc.stdout as AsyncIterable<Buffer>, what)) };
+  const stream = checkedDump(merged, { what, info, warnings, verifier, signal, ...(ctx.previous ? { previous: ctx.previous } : {}) });
   async function* recorded(): AsyncGenerator<Buffer> {
     yield* stream;
     const mode = /lifeboat-journal-mode:(\w+)/.exec((await proc.done).stderr)?.[1];
     if (mode) info.journalMode = mode;
-    if (mode === 'wal') info.method = 'online .backup to a temp file in the container (WAL database)';
+    if (mode === 'wal') info.method = 'online: the file and its -wal under a read transaction, merged here (WAL database)';
     recordSqliteFacts(info, facts);
   }
   return storeDump(ctx, info, warnings, recorded(), async () => {
