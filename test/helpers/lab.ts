@@ -13,6 +13,7 @@ export interface LabInfo {
     encryptedIdentityPassphraseFile?: string;
     passwordUser?: string;
     passwordFile?: string;
+    sudoUser?: string;
     hostKeyFile?: string;
     hostKeyFingerprint: string;
   };

@@ -48,14 +48,28 @@ describe('the access ladder on the lab', () => {
     expect(entries.find((e) => e.path === 'big/vm-disk.img')).toMatchObject({ mtime: Date.UTC(2024, 0, 1), size: 67108864 });
   });
 
-  it('the sudo rung runs everything through sudo -n, or says why it cannot', async () => {
-    const hasSudo = (await root.exec!('command -v sudo || true')).stdout.toString().trim() !== '';
-    const run = backupItem(root, vault, uploads, { force: 'host-sudo' });
-    if (hasSudo) {
-      const { snapshot } = await run;
+  it('a user with passwordless sudo (not root, not in group docker) reaches Docker and the files through sudo -n', async () => {
+    const { host, port, identityFile, hostKeyFingerprint, sudoUser } = labInfo().ssh;
+    await session.hosts.add('lab-sudo', `ssh://${sudoUser ?? 'labsudo'}@${host}:${port}`, { identityFile, fingerprints: [hostKeyFingerprint] });
+    const sudo = await session.hosts.open('lab-sudo', {});
+    try {
+      expect(sudo.probe).toMatchObject({ user: sudoUser, sudo: true, fileAccess: 'sudo', dockerAccess: 'sudo-dial-stdio' });
+      // The ladder picks the sudo rung by itself; the tree (root-owned files, modes, owners,
+      // exact mtimes) reads back equal, and the quick check reuses what the root pull stored.
+      const { snapshot, result } = await backupItem(sudo, vault, uploads);
+      expect(result.stored.info).toMatchObject({ access: 'host-sudo', root: uploadsRoot });
       expect(diffViews(serverView(uploadsRoot), await vaultView(vault, snapshot, uploads.id))).toEqual([]);
-    } else {
-      await expect(run).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/host-sudo.*sudo -n/) });
+      // A changed file travels through sudo as well.
+      writeFileSync(join(uploadsRoot, 'lbtest-sudo.txt'), `changed by ${process.pid}`);
+      try {
+        const again = await backupItem(sudo, vault, uploads);
+        expect(again.result.stored.info).toMatchObject({ access: 'host-sudo', fetched: '1' });
+        expect(diffViews(serverView(uploadsRoot), await vaultView(vault, again.snapshot, uploads.id))).toEqual([]);
+      } finally {
+        execFileSync('rm', ['-f', join(uploadsRoot, 'lbtest-sudo.txt')]);
+      }
+    } finally {
+      sudo.close();
     }
   });
 

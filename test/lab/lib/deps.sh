@@ -2,7 +2,7 @@
 # Debian packages the lab needs, and the Docker daemon.
 
 LAB_PACKAGES=(docker.io openssh-server openssh-client mmdebstrap busybox-static sqlite3
-              openssl ca-certificates util-linux passwd tar coreutils findutils gzip)
+              openssl ca-certificates util-linux passwd tar coreutils findutils gzip sudo)
 
 ensure_packages() {
   [[ $EUID -eq 0 ]] || die "the lab must run as root (it installs packages, starts dockerd and sshd)"

@@ -40,9 +40,9 @@ cmd_info() {
   wiki_dir="$(stack_dir wiki)"
 
   local ssh docker images stacks scale=""
-  ssh="$(printf '{"host":"127.0.0.1","port":%s,"user":"root","identityFile":%s,"encryptedIdentityFile":%s,"encryptedIdentityPassphraseFile":%s,"passwordUser":%s,"passwordFile":%s,"hostKeyFile":%s,"hostKey":%s,"hostKeyFingerprint":%s,"knownHostsFile":%s}' \
+  ssh="$(printf '{"host":"127.0.0.1","port":%s,"user":"root","identityFile":%s,"encryptedIdentityFile":%s,"encryptedIdentityPassphraseFile":%s,"passwordUser":%s,"passwordFile":%s,"sudoUser":%s,"hostKeyFile":%s,"hostKey":%s,"hostKeyFingerprint":%s,"knownHostsFile":%s}' \
     "$port" "$(json_str "$KEY")" "$(json_str "$KEY_ENC")" "$(json_str "$KEY_ENC_PASS")" \
-    "$(json_str "$SSH_PASSWORD_USER")" "$(json_str "$LABUSER_PASS")" "$(json_str "$HOST_KEY.pub")" \
+    "$(json_str "$SSH_PASSWORD_USER")" "$(json_str "$LABUSER_PASS")" "$(json_str "$SSH_SUDO_USER")" "$(json_str "$HOST_KEY.pub")" \
     "$(json_str "$hostkey")" "$(json_str "$fp")" "$(json_str "$KNOWN_HOSTS")")"
   docker="$(printf '{"socket":"/var/run/docker.sock","host":"unix:///var/run/docker.sock","serverVersion":%s}' \
     "$(json_str "$(docker version --format '{{.Server.Version}}')")")"

@@ -4,6 +4,8 @@
 
 SSH_PORT="${LIFEBOAT_LAB_SSH_PORT:-2222}"
 SSH_PASSWORD_USER=labuser
+SSH_SUDO_USER=labsudo
+SUDOERS_FILE=/etc/sudoers.d/lifeboat-lab
 SSHD_CONFIG="$STATE/sshd_config"
 SSHD_PID="$STATE/sshd.pid"
 HOST_KEY="$STATE/ssh_host_ed25519_key"
@@ -35,8 +37,21 @@ ensure_users() {
   fi
   # Keep the account's password equal to the stored one (cheap, and survives a new state dir).
   printf '%s:%s\n' "$SSH_PASSWORD_USER" "$(cat "$LABUSER_PASS")" | chpasswd
+  # A user that is neither root nor in the docker group but has passwordless sudo: the
+  # access ladder's sudo rung and Docker through `sudo -n docker system dial-stdio`.
+  if ! id "$SSH_SUDO_USER" >/dev/null 2>&1; then
+    log "creating user $SSH_SUDO_USER (unprivileged, not in group docker, passwordless sudo)"
+    useradd --create-home --shell /bin/bash "$SSH_SUDO_USER"
+    usermod -p '*' "$SSH_SUDO_USER"   # no password, but not locked (key login only)
+  fi
+  local rule="$SSH_SUDO_USER ALL=(root) NOPASSWD: ALL"
+  if [[ "$(cat "$SUDOERS_FILE" 2>/dev/null)" != "$rule" ]]; then
+    printf '%s\n' "$rule" >"$SUDOERS_FILE.new" && chmod 440 "$SUDOERS_FILE.new"
+    visudo -cqf "$SUDOERS_FILE.new" || die "visudo rejected the lab's sudoers rule"
+    mv "$SUDOERS_FILE.new" "$SUDOERS_FILE"
+  fi
   local u f
-  for u in root "$SSH_PASSWORD_USER"; do
+  for u in root "$SSH_PASSWORD_USER" "$SSH_SUDO_USER"; do
     f="$STATE/authorized_keys/$u"
     cat "$KEY.pub" "$KEY_ENC.pub" >"$f.new"
     chown "$u:" "$f.new"; chmod 644 "$f.new"; mv "$f.new" "$f"
