@@ -1,17 +1,10 @@
 import type { BackupSummary } from '../api/backup-contract';
-import { formatBytes } from '../api/format';
+import { etaIsMeaningful, formatBytes, formatSeconds } from '../api/format';
 import type { ItemOutcome, JobState } from '../api/jobs-contract';
 import type { Progress } from '../api/progress';
 import type { CliIo } from './command';
 
 const marks: Record<ItemOutcome['status'], string> = { succeeded: 'ok', failed: 'FAILED', skipped: 'skipped', cancelled: 'cancelled' };
-
-/** `4.2 s`, `3 min 07 s`. */
-export function formatSeconds(s: number): string {
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${String(Math.round(s - m * 60)).padStart(2, '0')} s`;
-}
 
 /** One status line: phase, item, a bar when the total is known, bytes, rate and ETA, cut to the terminal's width. */
 export function progressLine(p: Progress, columns = 100): string {
@@ -26,8 +19,7 @@ export function progressLine(p: Progress, columns = 100): string {
     parts.push(formatBytes(p.bytesDone));
   }
   if (p.rate >= 1) parts.push(`${formatBytes(Math.round(p.rate))}/s`);
-  // The smoothed rate needs a little data before its ETA means anything.
-  if (p.etaSeconds !== undefined && p.rate >= 1 && total > 0 && p.bytesDone >= Math.min(total / 20, 256 * 1024) && p.bytesDone < total) parts.push(`ETA ${formatSeconds(p.etaSeconds)}`);
+  if (etaIsMeaningful(p) && p.etaSeconds !== undefined) parts.push(`ETA ${formatSeconds(p.etaSeconds)}`);
   const line = parts.join('  ');
   return line.length > columns - 1 ? `${line.slice(0, columns - 2)}…` : line;
 }

@@ -1,14 +1,10 @@
 import type { BackupSummary } from '../../src-main/api/backup-contract';
-import { formatBytes } from '../../src-main/api/format';
+import { formatBytes, formatSeconds, progressFigures } from '../../src-main/api/format';
 import type { ItemOutcome } from '../../src-main/api/jobs-contract';
 import type { RunView } from '../store/backups-store';
 
 const statusText: Record<string, string> = { succeeded: 'Saved', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled', partial: 'Partly saved', queued: 'Waiting', running: 'Running' };
 const statusClass: Record<string, string> = { succeeded: 'ok', failed: 'bad', skipped: 'warn', cancelled: 'warn', partial: 'warn', queued: '', running: '' };
-
-function seconds(s: number): string {
-  return s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
 
 /** A progress bar: a share of `total`, or an indeterminate slide when the total is unknown. */
 export function Bar({ done, total }: { done: number; total?: number }) {
@@ -48,7 +44,7 @@ export function RunProgress({ run }: { run: RunView }) {
                     <>
                       <Bar done={p.bytesDone} {...(p.bytesTotal !== undefined ? { total: p.bytesTotal } : {})} />
                       <span className="muted small">
-                        {p.phase} · {formatBytes(p.bytesDone)}{p.bytesTotal ? ` of ~${formatBytes(p.bytesTotal)}` : ''}{p.rate > 0 ? ` · ${formatBytes(Math.round(p.rate))}/s` : ''}{p.etaSeconds !== undefined && p.bytesTotal && p.bytesDone < p.bytesTotal ? ` · about ${seconds(p.etaSeconds)} left` : ''}
+                        {[p.label, progressFigures(p, true)].filter(Boolean).join(' · ')}
                       </span>
                     </>
                   ) : row.outcome ? (
@@ -71,7 +67,7 @@ export function RunSummary({ summary }: { summary: BackupSummary }) {
   return (
     <section className="summary" data-testid="backup-summary" data-status={summary.status}>
       <div className={`banner ${summary.status === 'succeeded' ? 'ok' : summary.status === 'failed' ? 'error' : 'warn'}`}>
-        <strong>{statusText[summary.status]}:</strong> {saved} of {summary.items.length} item{summary.items.length === 1 ? '' : 's'} in {seconds(summary.seconds)}
+        <strong>{statusText[summary.status]}:</strong> {saved} of {summary.items.length} item{summary.items.length === 1 ? '' : 's'} in {formatSeconds(summary.seconds)}
         {summary.snapshot ? <> — snapshot <span className="mono">{summary.snapshot.slice(0, 8)}</span>{summary.stats ? `, ${formatBytes(summary.stats.bytesIn)} read, ${formatBytes(summary.stats.storedNew)} new in the vault` : ''}</> : ' — no snapshot was written'}
       </div>
       {summary.error && <div className="banner error" role="alert">{summary.error}</div>}

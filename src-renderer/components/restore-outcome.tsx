@@ -1,5 +1,5 @@
 import type { RequestOutput } from '../../src-main/api/contract';
-import { formatBytes } from '../../src-main/api/format';
+import { progressFigures } from '../../src-main/api/format';
 import type { Progress } from '../../src-main/api/progress';
 import { printableName } from '../../src-main/api/tree-format';
 import { Bar } from './backup-run';
@@ -62,9 +62,9 @@ export function RunView({ progress, item }: { progress?: Progress; item: string 
     <div className="restore-run" data-testid="restore-run">
       <p><strong>{progress?.label ?? `Starting the restore of ${item}…`}</strong></p>
       <Bar done={progress?.bytesDone ?? 0} {...(progress?.bytesTotal ? { total: progress.bytesTotal } : {})} />
-      {progress && (
+      {progress && progressFigures(progress) && (
         <p className="muted small" data-testid="run-progress-text">
-          {progress.phase} · {formatBytes(progress.bytesDone)}{progress.bytesTotal ? ` of ${formatBytes(progress.bytesTotal)}` : ''}{progress.rate > 0 ? ` · ${formatBytes(Math.round(progress.rate))}/s` : ''}
+          {progressFigures(progress)}
         </p>
       )}
     </div>

@@ -1,5 +1,6 @@
 import type { BackupSummary } from '../../api/backup-contract';
-import { attachProgress, formatSeconds, summaryText } from '../backup-progress';
+import { formatSeconds } from '../../api/format';
+import { attachProgress, summaryText } from '../backup-progress';
 import type { CliCommand, CommandArgs } from '../command';
 import { printJson, printTable } from '../output';
 import { vaultPassphrase } from '../vault-input';
