@@ -15,6 +15,8 @@ export const coreRequests = defineRequests({
       /** Which door is serving this engine: cli, bridge or electron. */
       door: z.enum(['cli', 'bridge', 'electron']),
       home: z.string(),
+      /** ssh2's ciphers: its native binding, or the slower JavaScript fallback. */
+      sshCrypto: z.enum(['native', 'javascript']),
     }),
   },
   ping: {

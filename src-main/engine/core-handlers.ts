@@ -1,3 +1,4 @@
+import { sshCryptoKind } from '../hosts/ssh-crypto';
 import type { HandlerTable } from './handlers';
 import { packageVersion } from './paths';
 
@@ -17,6 +18,7 @@ export function coreHandlers(info: CoreInfo): HandlerTable<'version' | 'ping'> {
       platform: `${process.platform}-${process.arch}`,
       door: info.door,
       home: info.home,
+      sshCrypto: sshCryptoKind(),
     }),
     ping: async (input) => ({
       pong: true as const,

@@ -15,6 +15,9 @@ describe('engine', () => {
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(info.door).toBe('cli');
     expect(info.home).toBe('/tmp/lifeboat-unit-home');
+    // `npm ci` builds ssh2's native crypto (package.json allowScripts); losing it would make
+    // every transfer about a third slower without any other symptom.
+    expect(info.sshCrypto).toBe('native');
   });
 
   it('echoes the ping nonce', async () => {
