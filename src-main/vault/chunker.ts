@@ -12,9 +12,9 @@ export interface ChunkParams {
 export const defaultChunkParams: ChunkParams = { min: CHUNK_MIN, normal: CHUNK_NORMAL, max: CHUNK_MAX };
 
 /** 22 bits (30..9) that must be zero for a cut between `min` and `normal`. */
-const MASK_SMALL = 0x7ffffe00;
+export const MASK_SMALL = 0x7ffffe00;
 /** 18 bits (30..13) that must be zero for a cut after `normal`. */
-const MASK_LARGE = 0x7fffe000;
+export const MASK_LARGE = 0x7fffe000;
 
 /** The per-vault gear table: 256 32-bit values from HKDF over the vault's chunk seed. */
 export function gearTable(chunkSeed: Buffer): Int32Array {
@@ -30,7 +30,8 @@ export function gearTable(chunkSeed: Buffer): Int32Array {
  * start once more bytes have arrived.
  */
 export class Chunker {
-  private readonly gear: Int32Array;
+  /** The keyed gear table (the wasm cutter copies it into its memory). */
+  readonly gear: Int32Array;
 
   constructor(
     chunkSeed: Buffer,

@@ -5,6 +5,7 @@ import { encodeChunk, sampleEntropy } from './compress';
 import type { BlobLocation } from './blob-index';
 import { type MasterKeys, blobAd, blobIdOf, blobNonce, seal } from './crypto';
 import { corrupt, hex, packPath } from './format';
+import type { SharedSegments } from './ingest';
 import { openBlob } from './pack-reader';
 
 /** The error for a blob that failed in a worker, worded like the inline reader's. */
@@ -21,6 +22,8 @@ export const ENTROPY_LIMIT = 7.2;
 export interface Hashed {
   readonly id: Buffer;
   readonly compressible: boolean;
+  /** The worker that hashed it: sealing there finds the bytes still in its cache. */
+  readonly worker?: number;
 }
 
 /** What sealing needs besides the bytes: where the blob goes and how it is bound. */
@@ -33,6 +36,8 @@ export interface SealJob {
   readonly compressible: boolean;
   /** Brotli quality if compressing (see FAST_QUALITY / DATA_QUALITY). */
   readonly quality: number;
+  /** Preferred worker (the one that hashed the chunk). */
+  readonly worker?: number;
 }
 
 /** A sealed blob: ciphertext pieces (ending with the tag) and the method byte used. */
@@ -64,8 +69,9 @@ function workerMain(): void {
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
   const zlib = require('node:zlib') as typeof import('node:zlib');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const data = workerData as { segments: SharedArrayBuffer[]; idKey: Uint8Array; entropyLimit: number };
-  const segs = data.segments.map((s) => Buffer.from(s));
+  const data = workerData as { segments?: { buffer: SharedArrayBuffer; offsets: number[]; size: number }; idKey: Uint8Array; entropyLimit: number };
+  const shared = data.segments;
+  const segs = shared ? shared.offsets.map((o) => Buffer.from(shared.buffer, o, shared.size)) : [];
   const idKey = Buffer.from(data.idKey);
   const counts = new Uint32Array(256);
   const entropy = (b: Buffer): number => {
@@ -194,12 +200,12 @@ export class WorkerCrypto implements ChunkCrypto {
   private failure: Error | undefined;
   private closing = false;
 
-  constructor(segments: readonly SharedArrayBuffer[], idKey: Buffer, count: number = Math.max(1, Math.min(4, availableParallelism()))) {
+  constructor(segments: SharedSegments | undefined, idKey: Buffer, count: number = Math.max(1, Math.min(4, availableParallelism()))) {
     const source = `(${workerMain.toString()})()`;
     for (let i = 0; i < count; i++) {
       const worker = new Worker(source, {
         eval: true,
-        workerData: { segments, idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
+        workerData: { ...(segments ? { segments } : {}), idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
       });
       const slot = { worker, load: 0 };
       worker.on('message', (m: { seq: number; error?: string }) => this.settle(m));
@@ -225,13 +231,13 @@ export class WorkerCrypto implements ChunkCrypto {
     p.slot.load--;
     if (this.pending.size === 0) for (const w of this.workers) w.worker.unref();
     if (m.error) p.reject(new LifeboatError('internal', `chunk processing failed: ${m.error}`));
-    else p.resolve(m);
+    else p.resolve(Object.assign(m, { worker: this.workers.indexOf(p.slot as { worker: Worker; load: number }) }));
   }
 
-  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = [], prefer?: number): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    let slot = this.workers[0] as { worker: Worker; load: number };
-    for (const w of this.workers) if (w.load < slot.load) slot = w;
+    let slot = this.workers[prefer ?? 0] ?? (this.workers[0] as { worker: Worker; load: number });
+    if (prefer === undefined) for (const w of this.workers) if (w.load < slot.load) slot = w;
     const seq = ++this.seq;
     // Idle workers must not keep the process alive, busy ones must (nothing else waits on them).
     if (this.pending.size === 0) for (const w of this.workers) w.worker.ref();
@@ -243,12 +249,12 @@ export class WorkerCrypto implements ChunkCrypto {
   }
 
   async hash(seg: number, off: number, len: number): Promise<Hashed> {
-    const m = (await this.send({ op: 'hash', seg, off, len })) as { id: Uint8Array; compressible: boolean };
-    return { id: asBuffer(m.id), compressible: m.compressible };
+    const m = (await this.send({ op: 'hash', seg, off, len })) as { id: Uint8Array; compressible: boolean; worker: number };
+    return { id: asBuffer(m.id), compressible: m.compressible, worker: m.worker };
   }
 
   async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
-    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible, quality: job.quality })) as {
+    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible, quality: job.quality }, [], job.worker)) as {
       method: number;
       pieces: Uint8Array[];
     };
@@ -275,10 +281,10 @@ export class InlineCrypto implements ChunkCrypto {
   private readonly idKey: Buffer;
 
   constructor(
-    segments: readonly SharedArrayBuffer[],
+    segments: SharedSegments | undefined,
     private readonly keys: MasterKeys,
   ) {
-    this.segs = segments.map((s) => Buffer.from(s));
+    this.segs = segments ? segments.offsets.map((o) => Buffer.from(segments.buffer, o, segments.size)) : [];
     this.idKey = keys.idKey;
   }
 

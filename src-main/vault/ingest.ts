@@ -3,6 +3,7 @@ import { LifeboatError } from '../api/errors';
 import type { Chunker } from './chunker';
 import { DATA_QUALITY, FAST_QUALITY, META_QUALITY, encodeChunk } from './compress';
 import type { ChunkCrypto } from './crypto-pool';
+import { GEAR_AREA, type WasmMemory, WasmCutter, sharedMemory } from './wasm-cut';
 import { BlobType, throwIfAborted } from './format';
 import type { PackSink } from './pack-sink';
 
@@ -19,19 +20,47 @@ export interface Segment {
   refs: number;
 }
 
-/** A fixed set of shared input buffers; waiting for one is the ingest's backpressure. */
+/** Where the segments live, as handed to workers: one shared buffer, fixed-size slices. */
+export interface SharedSegments {
+  readonly buffer: SharedArrayBuffer;
+  readonly offsets: readonly number[];
+  readonly size: number;
+}
+
+/** Length of the chunk starting at `start` in a segment, or -1 (more input needed); see `Chunker.next`. */
+export type SegmentCut = (seg: Segment, start: number, end: number, final: boolean, known: number) => number;
+
+/**
+ * A fixed set of input buffers in one shared WebAssembly memory (so the wasm chunker and the
+ * crypto workers read them in place); waiting for a free one is the ingest's backpressure.
+ */
 export class SegmentPool {
   /** The shared memory, handed to workers once. */
-  readonly shared: SharedArrayBuffer[] = [];
+  readonly shared: SharedSegments;
+  private readonly memory: WasmMemory;
   private readonly free: Segment[] = [];
   private readonly waiters: ((s: Segment) => void)[] = [];
+  private cut: { chunker: Chunker; fn: SegmentCut } | undefined;
 
   constructor(count = SEGMENTS, readonly size = SEGMENT) {
-    for (let i = 0; i < count; i++) {
-      const sab = new SharedArrayBuffer(size);
-      this.shared.push(sab);
-      this.free.push({ index: i, buf: Buffer.from(sab), refs: 0 });
+    this.memory = sharedMemory(count * size);
+    const buffer = this.memory.buffer as unknown as SharedArrayBuffer;
+    const offsets = Array.from({ length: count }, (_, i) => GEAR_AREA + i * size);
+    this.shared = { buffer, offsets, size };
+    offsets.forEach((offset, index) => this.free.push({ index, buf: Buffer.from(buffer, offset, size), refs: 0 }));
+  }
+
+  /**
+   * `Chunker.next` over these segments, running in wasm: `cut(segment, start, end, final, known)`
+   * (see `WasmCutter.next` for `known`). One instance per chunker, made on first use.
+   */
+  cutter(chunker: Chunker): SegmentCut {
+    if (this.cut?.chunker !== chunker) {
+      const wasm = new WasmCutter(this.memory, chunker.gear, chunker.params);
+      const offsets = this.shared.offsets;
+      this.cut = { chunker, fn: (seg, start, end, final, known) => wasm.next((offsets[seg.index] as number) + start, (offsets[seg.index] as number) + end, final, known) };
     }
+    return this.cut.fn;
   }
 
   /** Takes a free segment, waiting for one if all are busy. */
@@ -148,6 +177,7 @@ export async function ingestStream(
 ): Promise<number> {
   const { sink, chunker, crypto, pool, signal } = deps;
   const size = pool.size;
+  const cut = pool.cutter(chunker);
   const inflight = new Set<Promise<void>>();
   const ready = new Map<number, { id: Buffer; length: number }>();
   let nextSeq = 0;
@@ -168,7 +198,7 @@ export async function ingestStream(
   };
 
   const process = async (owner: Segment, off: number, length: number, seq: number) => {
-    const { id, compressible } = await crypto.hash(owner.index, off, length);
+    const { id, compressible, worker } = await crypto.hash(owner.index, off, length);
     record(seq, id, length);
     if (sink.has(id)) return;
     sink.reserve(id, length);
@@ -177,7 +207,7 @@ export async function ingestStream(
     try {
       // A full pipeline means the CPU, not the source, sets the pace: compress faster.
       const quality = inflight.size >= MAX_INFLIGHT / 2 ? FAST_QUALITY : DATA_QUALITY;
-      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality });
+      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }) });
     } catch (err) {
       sink.fail(err);
       throw err;
@@ -199,12 +229,16 @@ export async function ingestStream(
     inflight.add(job);
   };
 
+  // Bytes after `pos` already found boundary-free (input arrives in pieces; never hash twice).
+  let known = 0;
   const cutAll = (final: boolean) => {
     for (;;) {
-      const n = chunker.next(seg.buf, pos, fill, final);
+      const n = cut(seg, pos, fill, final, known);
+      if (n < 0) known = fill - pos;
       if (n <= 0) return;
       emit(pos, n);
       pos += n;
+      known = 0;
     }
   };
 

@@ -153,7 +153,7 @@ export class Vault {
 
   /** Worker threads that decrypt and verify blobs for a bulk read; close them afterwards. */
   openers(): WorkerCrypto | InlineCrypto {
-    return this.options.workers === 0 ? new InlineCrypto([], this.master) : new WorkerCrypto([], this.master.idKey, this.options.workers);
+    return this.options.workers === 0 ? new InlineCrypto(undefined, this.master) : new WorkerCrypto(undefined, this.master.idKey, this.options.workers);
   }
 
   /** Starts a snapshot under a shared lock; see SnapshotWriter. */
