@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { type Hash, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { LifeboatError } from '../api/errors';
 import type { BlobOpener } from '../vault/crypto-pool';
-import { readTreeEntries, readTreeFile } from '../vault/item-reader';
+import { type FilePiece, readTreeEntries, treeFilePieces } from '../vault/item-reader';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
 import type { RootAttributes } from './remote-tree';
+import { type ReadAheadLimits, type Step, readAhead } from './read-ahead';
 import { padding, tarEnd, tarHeader } from './tar-writer';
 import { type GuardedEntry, TreeGuard, type TreeGuardOptions, refusalError } from './tree-guard';
 
@@ -34,7 +35,8 @@ export interface TreeTarOptions extends TreeGuardOptions {
 /** Where a tree's entries and file contents come from (the vault, or a test's fake). */
 export interface TreeSource {
   entries(): AsyncIterable<TreeEntry>;
-  file(entry: TreeEntry): AsyncIterable<Buffer>;
+  /** A file's content as pieces in order, each read when the archive's read-ahead reaches it. */
+  pieces(entry: TreeEntry): Iterable<FilePiece>;
 }
 
 /**
@@ -42,23 +44,26 @@ export interface TreeSource {
  * With an opener, file chunks are decrypted and verified on its worker threads.
  */
 export function vaultTreeSource(vault: Vault, snapshot: Snapshot, item: SnapshotItem, signal?: AbortSignal, opener?: BlobOpener): TreeSource {
+  const deps = vault.readDeps(signal, opener);
   return {
     entries: () => readTreeEntries(vault.readDeps(signal), snapshot, item),
-    file: (entry) => readTreeFile(vault.readDeps(signal, opener), entry, `item "${item.name}"`),
+    pieces: (entry) => treeFilePieces(deps, entry, `item "${item.name}"`),
   };
 }
 
+/** File chunks read ahead of the archive's output: at most this many bytes and reads (plus one chunk). */
+const AHEAD: ReadAheadLimits = { bytes: 24 * 2 ** 20, reads: 64, steps: 4096 };
+
+/** What the archive does when a step's turn comes, besides writing its bytes. */
+type Mark = { readonly start: GuardedEntry } | { readonly piece: true } | { readonly end: GuardedEntry };
+
 /**
- * Generates a POSIX tar archive of a tree, entry by entry, every entry checked by a TreeGuard
- * before its header is produced: the archive can only contain relative, normalised paths,
- * directories, regular files and symlinks, nothing below a symlink, no duplicates. A file
- * whose content does not add up to its recorded size stops the archive (`corrupt`), so the
- * stream can never desynchronise. Nothing is buffered beyond the vault's read-ahead.
+ * The archive as steps: headers, file pieces (read ahead by `readAhead`, across files) and a
+ * marker at the end of each file. Every entry is checked by the guard before any step of it.
  */
-export async function* treeTar(source: TreeSource, options: TreeTarOptions, report: TreeTarReport): AsyncGenerator<Buffer> {
-  const guard = new TreeGuard(options);
+async function* steps(source: TreeSource, guard: TreeGuard, options: TreeTarOptions): AsyncGenerator<Step<Mark>> {
   const root = options.root;
-  if (root) yield tarHeader({ path: '.', type: 'dir', mode: root.mode, uid: root.uid, gid: root.gid, mtimeMs: root.mtimeMs ?? 0, ...(root.mtimeNs ? { mtimeNs: root.mtimeNs } : {}), size: 0 });
+  if (root) yield { bytes: tarHeader({ path: '.', type: 'dir', mode: root.mode, uid: root.uid, gid: root.gid, mtimeMs: root.mtimeMs ?? 0, ...(root.mtimeNs ? { mtimeNs: root.mtimeNs } : {}), size: 0 }) };
   for await (const entry of source.entries()) {
     if (options.signal?.aborted) throw new LifeboatError('cancelled', 'the restore was cancelled');
     let guarded: GuardedEntry | undefined;
@@ -68,7 +73,50 @@ export async function* treeTar(source: TreeSource, options: TreeTarOptions, repo
       throw refusalError(err);
     }
     if (!guarded) continue;
-    yield* member(source, guarded, options, report);
+    const { outPath } = guarded;
+    yield { bytes: tarHeader({ path: outPath, type: entry.type as 'file' | 'dir' | 'symlink', mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeMs: entry.mtime, ...(entry.mtimeNs ? { mtimeNs: entry.mtimeNs } : {}), size: entry.size, ...(entry.link !== undefined ? { linkpath: entry.link } : {}) }), meta: { start: guarded } };
+    if (entry.type !== 'file') continue;
+    for (const piece of source.pieces(entry)) yield { length: piece.length, read: () => piece.read(), meta: { piece: true } };
+    yield { meta: { end: guarded } };
+  }
+}
+
+/**
+ * Generates a POSIX tar archive of a tree, entry by entry, every entry checked by a TreeGuard
+ * before its header is produced: the archive can only contain relative, normalised paths,
+ * directories, regular files and symlinks, nothing below a symlink, no duplicates. A file
+ * whose content does not add up to its recorded size stops the archive (`corrupt`), so the
+ * stream can never desynchronise. File chunks are read ahead (across files) within a fixed
+ * budget (`AHEAD`), so memory stays bounded and the vault's workers never wait for the writer.
+ */
+export async function* treeTar(source: TreeSource, options: TreeTarOptions, report: TreeTarReport): AsyncGenerator<Buffer> {
+  const guard = new TreeGuard(options);
+  let file: { entry: TreeEntry; written: number; hash?: Hash } | undefined;
+  for await (const step of readAhead(steps(source, guard, options), AHEAD)) {
+    const mark = step.meta;
+    if (mark && 'start' in mark) {
+      const type = mark.start.entry.type;
+      if (type === 'dir') report.dirs++;
+      else if (type === 'symlink') report.symlinks++;
+      else file = { entry: mark.start.entry, written: 0, ...(options.fileHashes ? { hash: createHash('sha256') } : {}) };
+    }
+    if (step.bytes) yield step.bytes;
+    else if (step.data && file) {
+      const chunk = await step.data;
+      file.written += chunk.length;
+      if (file.written > file.entry.size) throw sizeMismatch(file.entry, 'more');
+      file.hash?.update(chunk);
+      options.onBytes?.(chunk.length);
+      yield chunk;
+    } else if (mark && 'end' in mark && file) {
+      if (file.written !== file.entry.size) throw sizeMismatch(file.entry, file.written > file.entry.size ? 'more' : 'fewer');
+      report.files++;
+      report.bytes += file.written;
+      if (file.hash) options.fileHashes?.set(mark.end.outPath, file.hash.digest('hex'));
+      const pad = padding(file.written);
+      if (pad > 0) yield Buffer.alloc(pad);
+      file = undefined;
+    }
   }
   report.warnings.push(...guard.allWarnings());
   report.outsideLinks = guard.outsideLinksKept;
@@ -76,30 +124,8 @@ export async function* treeTar(source: TreeSource, options: TreeTarOptions, repo
   yield tarEnd();
 }
 
-async function* member(source: TreeSource, { entry, outPath }: GuardedEntry, options: TreeTarOptions, report: TreeTarReport): AsyncGenerator<Buffer> {
-  const type = entry.type as 'file' | 'dir' | 'symlink';
-  yield tarHeader({ path: outPath, type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeMs: entry.mtime, ...(entry.mtimeNs ? { mtimeNs: entry.mtimeNs } : {}), size: entry.size, ...(entry.link !== undefined ? { linkpath: entry.link } : {}) });
-  if (type === 'dir') report.dirs++;
-  else if (type === 'symlink') report.symlinks++;
-  else {
-    report.files++;
-    let written = 0;
-    const hash = options.fileHashes ? createHash('sha256') : undefined;
-    for await (const chunk of source.file(entry)) {
-      written += chunk.length;
-      if (written > entry.size) break;
-      hash?.update(chunk);
-      options.onBytes?.(chunk.length);
-      yield chunk;
-    }
-    if (written !== entry.size) {
-      throw new LifeboatError('corrupt', `"${entry.path}" has ${written > entry.size ? 'more' : 'fewer'} bytes in the vault than its recorded size (${entry.size})`, 'run "lifeboat check --read-data"');
-    }
-    report.bytes += written;
-    if (hash) options.fileHashes?.set(outPath, hash.digest('hex'));
-    const pad = padding(written);
-    if (pad > 0) yield Buffer.alloc(pad);
-  }
+function sizeMismatch(entry: TreeEntry, which: 'more' | 'fewer'): LifeboatError {
+  return new LifeboatError('corrupt', `"${entry.path}" has ${which} bytes in the vault than its recorded size (${entry.size})`, 'run "lifeboat check --read-data"');
 }
 
 /** An empty report to fill. */

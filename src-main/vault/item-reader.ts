@@ -110,14 +110,28 @@ export async function* readTreeEntries(deps: ReadDeps, snapshot: Snapshot, item:
   }
 }
 
+/** One chunk of a file: its expected length (from the index; -1 when missing) and how to read it. */
+export interface FilePiece {
+  readonly length: number;
+  read(): Promise<Buffer>;
+}
+
+/**
+ * The chunks of one file entry as separately readable pieces, so that a reader can fetch ahead
+ * across file boundaries (restores of many small files). Reads are verified like every read.
+ */
+export function* treeFilePieces(deps: ReadDeps, entry: TreeEntry, who: string): Generator<FilePiece> {
+  const owner = `${who}/${entry.path}`;
+  for (const hexId of entry.chunks ?? []) {
+    const id = parseHexId(hexId, who);
+    yield { length: deps.index.get(id)?.rawLength ?? -1, read: () => readBlobById(deps, id, owner) };
+  }
+}
+
 /** The content of one file entry of a tree. */
 export function readTreeFile(deps: ReadDeps, entry: TreeEntry, who: string): AsyncGenerator<Buffer> {
-  async function* refs(): AsyncGenerator<ChunkRef> {
-    for (const id of entry.chunks ?? []) {
-      const bytes = parseHexId(id, who);
-      const loc = deps.index.get(bytes);
-      yield { id: bytes, length: loc?.rawLength ?? -1 };
-    }
+  async function* pieces(): AsyncGenerator<FilePiece> {
+    yield* treeFilePieces(deps, entry, who);
   }
-  return ordered(refs(), (ref) => readBlobById(deps, ref.id, `${who}/${entry.path}`), READ_AHEAD);
+  return ordered(pieces(), (piece) => piece.read(), READ_AHEAD);
 }

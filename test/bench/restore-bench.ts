@@ -22,7 +22,7 @@ function median(xs: number[]): number {
 }
 
 /** 1 GiB like a real volume: seven 128 MiB random files (images, disks) and 2,048 files of 64 KiB in 32 folders. */
-function fillVolume(dir: string): number {
+export function fillVolume(dir: string): number {
   let bytes = 0;
   for (let i = 0; i < 7; i++) {
     execFileSync('dd', ['if=/dev/urandom', `of=${join(dir, `disk-${i}.img`)}`, 'bs=1M', 'count=128', 'status=none']);

@@ -115,9 +115,7 @@ function fakeSource(entries: TreeEntry[], body: (e: TreeEntry) => Buffer[] = (e)
     async *entries() {
       yield* entries;
     },
-    async *file(e) {
-      yield* body(e);
-    },
+    pieces: (e) => body(e).map((b) => ({ length: b.length, read: async () => b })),
   };
 }
 
