@@ -197,16 +197,22 @@ export async function ingestStream(
     }
   };
 
+  // Share of recent chunks that were new (moving average over ~10 chunks).
+  let newShare = 0.5;
   const process = async (owner: Segment, off: number, length: number, seq: number) => {
     const { id, compressible, worker } = await crypto.hash(owner.index, off, length);
     record(seq, id, length);
-    if (sink.has(id)) return;
+    const known = sink.has(id);
+    newShare = newShare * 0.9 + (known ? 0 : 0.1);
+    if (known) return;
     sink.reserve(id, length);
     const slot = sink.slot(length);
     let sealed;
+    // A full pipeline of mostly new chunks means compression, not the source, sets the pace:
+    // compress faster. A mostly-deduplicated backup fills the pipeline with hashing instead, and
+    // its few new chunks get the better ratio for next to no time.
+    const quality = inflight.size >= MAX_INFLIGHT / 2 && newShare > 0.5 ? FAST_QUALITY : DATA_QUALITY;
     try {
-      // A full pipeline means the CPU, not the source, sets the pace: compress faster.
-      const quality = inflight.size >= MAX_INFLIGHT / 2 ? FAST_QUALITY : DATA_QUALITY;
       sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }) });
     } catch (err) {
       sink.fail(err);
