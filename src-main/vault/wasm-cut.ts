@@ -11,9 +11,9 @@ import { type ChunkParams, MASK_LARGE, MASK_SMALL } from './chunker';
  *    bits 30…9 or 30…13 of `h`, and a byte shifted 31 times no longer reaches bit 30, so the
  *    masked hash at a position depends only on that byte and the 30 before it (and on where
  *    hashing started, `start + min`). A stripe that begins 30 bytes early ("warm-up") therefore
- *    sees exactly the hash the serial loop would (the tests fail with a warm-up of 29). The first hit wins: a hit in stripe 0 is the answer;
- *    a hit in a later stripe is the answer only if stripe 0, continued serially up to that
- *    stripe's start, finds none.
+ *    sees exactly the hash the serial loop would (the tests fail with a warm-up of 29). The
+ *    first hit wins: a hit in stripe 0 is the answer; a hit in a later stripe is the answer
+ *    only if stripe 0, continued serially up to that stripe's start, finds none.
  *
  * The module is assembled below from the opcodes of the WebAssembly core specification (binary
  * format, §5.4), not embedded as opaque bytes; `wasmModuleBytes` returns what is compiled, and
