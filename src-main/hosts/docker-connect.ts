@@ -3,10 +3,21 @@ import { Agent, type ClientRequestArgs } from 'node:http';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { Duplex } from 'node:stream';
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import type { Client } from 'ssh2';
 import { LifeboatError } from '../api/errors';
 
+
+let dockerode: typeof Docker | undefined;
+/**
+ * dockerode (with the gRPC stack it pulls in) takes ~140 ms to load; commands that never talk
+ * to a server (`backup-stdin`, `cat`, `vault …`) should not pay for it at start-up.
+ */
+function DockerClient(): typeof Docker {
+  dockerode ??= createRequire(__filename)('dockerode') as typeof Docker;
+  return dockerode;
+}
 /** Opens one byte stream to a Docker API (a unix socket on the server, reached somehow). */
 export type DockerDial = () => Promise<Duplex>;
 
@@ -56,7 +67,7 @@ class DialAgent extends Agent {
  * stream-local channel is cheap and is opened per request.
  */
 export function dockerOverDial(dial: DockerDial, timeoutMs = 30_000, keepAlive = false): Docker {
-  return new Docker({ protocol: 'http', host: 'docker.invalid', port: 2375, agent: new DialAgent(dial, keepAlive), timeout: timeoutMs } as Docker.DockerOptions);
+  return new (DockerClient())({ protocol: 'http', host: 'docker.invalid', port: 2375, agent: new DialAgent(dial, keepAlive), timeout: timeoutMs } as Docker.DockerOptions);
 }
 
 /** Dials the server's Docker socket with OpenSSH's stream-local forwarding (direct-streamlocal@openssh.com). */
@@ -103,8 +114,8 @@ export function readDockerTls(dir: string): DockerTls {
 
 /** A dockerode client for `docker+tcp://host:port`: TLS with client certificates, or plain HTTP. */
 export function dockerOverTcp(host: string, port: number, tls: DockerTls | undefined, timeoutMs = 30_000): Docker {
-  if (tls) return new Docker({ protocol: 'https', host, port, ca: tls.ca, cert: tls.cert, key: tls.key, timeout: timeoutMs });
-  return new Docker({ protocol: 'http', host, port, timeout: timeoutMs });
+  if (tls) return new (DockerClient())({ protocol: 'https', host, port, ca: tls.ca, cert: tls.cert, key: tls.key, timeout: timeoutMs });
+  return new (DockerClient())({ protocol: 'http', host, port, timeout: timeoutMs });
 }
 
 /** The loud warning shown whenever plain TCP is used: anyone on the network is root on that host. */
