@@ -66,6 +66,7 @@ export interface ContainerSpawnOptions extends SpawnOptions {
 export async function containerSpawn(docker: Docker, container: string, argv: readonly string[], options: ContainerSpawnOptions = {}): Promise<RemoteProcess> {
   if (options.signal?.aborted) throw new LifeboatError('cancelled', 'cancelled before the command started');
   if (argv.length === 0) throw new LifeboatError('bad-input', 'empty command');
+  if (options.input) throw new LifeboatError('internal', 'containerSpawn takes stdin as bytes or a Readable (SpawnOptions.input is SSH only)');
   const target = docker.getContainer(container);
   const wrapped = ['sh', '-c', `echo "${pidMarker}$$" >&2; exec "$@"`, 'sh', ...argv];
   const exec = await target.exec({

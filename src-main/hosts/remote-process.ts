@@ -26,6 +26,13 @@ export interface SpawnOptions {
   readonly signal?: AbortSignal;
   /** Bytes (or a stream) fed to the process's stdin; stdin is closed after it. */
   readonly stdin?: Buffer | Readable;
+  /**
+   * SSH only (containerSpawn refuses it): chunks written to stdin one at a time, the next pulled
+   * only once the previous one has been copied into SSH packets, so a producer may lend
+   * buffers it reuses. stdin is closed after the last; if the iteration throws, the process is
+   * killed and `done` rejects with that error.
+   */
+  readonly input?: AsyncIterable<Buffer>;
 }
 
 /** Keeps the tail of a text stream within `limit` characters. */

@@ -4,6 +4,22 @@ import { LifeboatError } from '../api/errors';
 import { type RemoteExit, type RemoteProcess, type SpawnOptions, tailCollector } from './remote-process';
 
 /**
+ * Writes chunks to a channel one at a time, pulling the next only once ssh2 has copied the
+ * previous one into packets (its write callback), so lent buffers are never read after the
+ * producer reuses them. Stops quietly when the channel closes (the exit status says why).
+ */
+async function feedInput(channel: ClientChannel, input: AsyncIterable<Buffer>, whenClosed: Promise<void>, isClosed: () => boolean): Promise<void> {
+  for await (const chunk of input) {
+    if (isClosed()) return;
+    const written = new Promise<void>((resolve, reject) => {
+      channel.write(chunk, (err) => (err && !isClosed() ? reject(err) : resolve()));
+    });
+    await Promise.race([written, whenClosed]);
+  }
+  if (!isClosed()) channel.end();
+}
+
+/**
  * Starts a shell command over SSH and streams its stdout. SSH's channel window gives real
  * backpressure: when we stop reading, the server stops sending and the remote process blocks.
  * `kill` sends SIGKILL where the server honours channel signals and closes the channel, so a
@@ -33,7 +49,14 @@ export function sshSpawn(client: Client, command: string, options: SpawnOptions 
       };
       const onAbort = () => void kill();
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = new Promise<RemoteExit>((resolveDone) => {
+      let closed = false;
+      const whenClosed = new Promise<void>((resolveClosed) =>
+        channel.on('close', () => {
+          closed = true;
+          resolveClosed();
+        }),
+      );
+      const exited = new Promise<RemoteExit>((resolveDone) => {
         let exit: { code: number | null; signal?: string } = { code: null };
         channel.on('exit', (code: number | null, signalName?: string) => {
           exit = { code: code ?? null, ...(signalName ? { signal: signalName } : {}) };
@@ -43,8 +66,19 @@ export function sshSpawn(client: Client, command: string, options: SpawnOptions 
           resolveDone({ ...exit, ...(killed && exit.code === null && !exit.signal ? { signal: 'KILL' } : {}), stderr: stderr.text() });
         });
       });
-      if (options.stdin instanceof Readable) options.stdin.pipe(channel);
+      let fed: Promise<void> = Promise.resolve();
+      if (options.input) fed = feedInput(channel, options.input, whenClosed, () => closed).catch(async (err: unknown) => {
+        await kill();
+        throw err;
+      });
+      else if (options.stdin instanceof Readable) options.stdin.pipe(channel);
       else channel.end(options.stdin);
+      fed.catch(() => undefined);
+      // Settles once the process is gone; a failed input wins over its exit status.
+      const done = exited.then(async (exit) => {
+        await fed;
+        return exit;
+      });
       const stdout = new Readable({
         read() {
           channel.resume();
