@@ -5,12 +5,12 @@ import type { ListedEntry } from '../sync/remote-listing';
 import { shortId } from '../vault/format';
 import type { Snapshot } from '../vault/snapshots';
 import { type Dependent, startAll, stopAll } from './docker-volumes';
-import { itemArchive, itemRootAttributes, outsideLinksNote } from './restore-files-common';
+import { itemRootAttributes, outsideLinksNote, serverArchive } from './restore-files-common';
 import type { RestoreContext, RestoreReport } from './restore-sink';
 import { RemoteTree, type RootAttributes } from './remote-tree';
 import { rootShell } from './remote-shell';
 import { safetySnapshotOfTree } from './safety-snapshot';
-import { emptyTarReport, plannedEntries, treeTarFromVault } from './tree-tar';
+import { emptyTarReport, lentTreeTar, plannedEntries } from './tree-tar';
 
 /** What to replace and who uses it. */
 export interface ReplaceSpec {
@@ -72,7 +72,7 @@ export async function replaceDirectory(ctx: RestoreContext, spec: ReplaceSpec): 
       log(`safety snapshot ${shortId(safety.id)} holds the previous content`);
     }
     const staged = await remote.staging(posix.dirname(spec.dir));
-    const { archive, report } = itemArchive(ctx, 'keep', `Restoring ${ctx.item.name} into ${spec.what}`);
+    const { archive, report } = serverArchive(ctx, `Restoring ${ctx.item.name} into ${spec.what}`);
     try {
       await remote.extract(staged, archive);
     } catch (err) {
@@ -114,6 +114,6 @@ async function rollBack(ctx: RestoreContext, remote: RemoteTree, spec: ReplaceSp
   const item = safety.items[0];
   if (!item) throw new LifeboatError('internal', 'the safety snapshot has no item');
   const staged = await remote.staging(posix.dirname(spec.dir));
-  await remote.extract(staged, treeTarFromVault(ctx.vault, safety, item, { outsideLinks: 'keep', signal: ctx.job.signal }, emptyTarReport()));
+  await remote.extract(staged, lentTreeTar(ctx.vault, safety, item, { outsideLinks: 'keep', signal: ctx.job.signal }, emptyTarReport()));
   await remote.swap(spec.dir, staged);
 }

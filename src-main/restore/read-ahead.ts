@@ -4,6 +4,8 @@ export interface Step<M> {
   /** Expected size of what `read` returns (for the budget). */
   readonly length?: number;
   readonly read?: () => Promise<Buffer>;
+  /** Gives back what `read` returned once it has been consumed (borrowed buffers). */
+  readonly release?: (data: Buffer) => void;
   readonly meta?: M;
 }
 
@@ -11,6 +13,7 @@ export interface Step<M> {
 export interface Started<M> {
   readonly bytes?: Buffer;
   readonly data?: Promise<Buffer>;
+  readonly release?: (data: Buffer) => void;
   readonly meta?: M;
 }
 
@@ -25,7 +28,8 @@ export interface ReadAheadLimits {
  * Delivers steps in order while starting their reads ahead, across file boundaries, within a
  * budget of bytes and reads in flight. Small files then cost no round trip each (the vault's
  * workers always have work queued) and memory stays bounded. On early exit or failure, the
- * source is closed and every started read is awaited (so no rejection goes unhandled).
+ * source is closed and every started read is awaited and released (so no rejection goes
+ * unhandled and no borrowed buffer is kept).
  */
 export async function* readAhead<M>(steps: AsyncIterable<Step<M>>, limits: ReadAheadLimits): AsyncGenerator<Started<M>> {
   const it = steps[Symbol.asyncIterator]();
@@ -46,7 +50,7 @@ export async function* readAhead<M>(steps: AsyncIterable<Step<M>>, limits: ReadA
           const data = s.read();
           data.catch(() => undefined);
           const length = Math.max(0, s.length ?? 0);
-          queue.push({ step: { data, ...(s.meta !== undefined ? { meta: s.meta } : {}) }, length });
+          queue.push({ step: { data, ...(s.release ? { release: s.release } : {}), ...(s.meta !== undefined ? { meta: s.meta } : {}) }, length });
           inFlight += length;
           reads++;
         } else queue.push({ step: s, length: 0 });
@@ -61,6 +65,7 @@ export async function* readAhead<M>(steps: AsyncIterable<Step<M>>, limits: ReadA
     }
   } finally {
     if (!done) await it.return?.(undefined);
-    await Promise.allSettled(queue.map((q) => q.step.data));
+    // Reads never delivered give their buffers back as they finish (later ones may wait for them).
+    await Promise.allSettled(queue.map((q) => q.step.data?.then((b) => q.step.release?.(b))));
   }
 }

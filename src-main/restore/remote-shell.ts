@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { LifeboatError } from '../api/errors';
 import type { HostConnection } from '../hosts/host-service';
 import type { RemoteExit } from '../hosts/remote-process';
@@ -12,8 +12,12 @@ import { shellQuote } from '../sync/shell-quote';
 export interface RootShell {
   /** Runs a constant script with positional arguments; returns stdout, throws on a non-zero exit. */
   run(script: string, args: readonly string[], options?: { timeoutMs?: number; maxBytes?: number; what?: string; stdin?: Buffer }): Promise<Buffer>;
-  /** Runs a script with a stream on its stdin (tar archives); resolves when it exited 0. */
-  feed(script: string, args: readonly string[], input: Readable, what: string): Promise<void>;
+  /**
+   * Runs a script with a stream on its stdin (tar archives); resolves when it exited 0. Each
+   * chunk is sent before the next is pulled (so `input` may lend its buffers); if the input
+   * fails, the remote process is killed so it never sees a clean end.
+   */
+  feed(script: string, args: readonly string[], input: AsyncIterable<Buffer>, what: string): Promise<void>;
   /** Starts a script whose stdout is streamed (tar archives, listings). */
   read(script: string, args: readonly string[], stdin?: Buffer): Promise<{ stdout: Readable; done: Promise<RemoteExit>; kill(): Promise<void> }>;
 }
@@ -40,27 +44,17 @@ export function rootShell(host: HostConnection | undefined, signal?: AbortSignal
       return result.stdout;
     },
     async feed(script, args, input, what) {
-      let inputError: unknown;
-      let kill: (() => Promise<void>) | undefined;
-      const onError = (err: unknown) => {
-        inputError ??= err;
-        // The archive is incomplete: stop the remote side so it can never see a clean end.
-        void kill?.();
-      };
-      input.on('error', onError);
       let exit: RemoteExit;
       try {
-        const proc = await spawn(command(script, args), { stdin: input, ...(signal ? { signal } : {}) });
-        kill = proc.kill;
-        if (inputError) void proc.kill();
+        const proc = await spawn(command(script, args), { input, ...(signal ? { signal } : {}) });
         proc.stdout.resume();
         exit = await proc.done;
+      } catch (err) {
+        if (signal?.aborted) throw new LifeboatError('cancelled', `${what} was cancelled`);
+        throw err;
       } finally {
-        input.off('error', onError);
-        input.on('error', () => undefined);
-        if (!input.readableEnded) input.destroy();
+        if (input instanceof Readable && !input.readableEnded) input.destroy();
       }
-      if (inputError) throw inputError;
       if (signal?.aborted) throw new LifeboatError('cancelled', `${what} was cancelled`);
       if (exit.code !== 0) throw failed(what, exit);
     },

@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import { LifeboatError } from '../api/errors';
 import { type ListedEntry, ListingParser, listingArgv } from '../sync/remote-listing';
 import type { RootShell } from './remote-shell';
@@ -84,8 +83,8 @@ export class RemoteTree {
     return out;
   }
 
-  /** Unpacks an archive stream into a fresh directory. */
-  extract(dir: string, archive: Readable): Promise<void> {
+  /** Unpacks an archive stream (a Readable, or lent chunks: see `lentTreeTar`) into a fresh directory. */
+  extract(dir: string, archive: AsyncIterable<Buffer>): Promise<void> {
     return this.shell.feed(extractScript, [dir], archive, `unpacking into ${dir}`);
   }
 

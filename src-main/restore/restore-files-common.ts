@@ -1,7 +1,7 @@
 import { LifeboatError } from '../api/errors';
 import type { SnapshotItem } from '../vault/snapshots';
 import type { RestoreContext } from './restore-sink';
-import { type TreeTarReport, emptyTarReport, treeTarFromVault } from './tree-tar';
+import { type TreeTarOptions, type TreeTarReport, emptyTarReport, lentTreeTar, treeTarFromVault } from './tree-tar';
 import type { OutsideLinks } from './tree-guard';
 import type { Readable } from 'node:stream';
 import type { RootAttributes } from './remote-tree';
@@ -46,14 +46,25 @@ export function restoreProgress(ctx: RestoreContext, label: string, total: numbe
   };
 }
 
+function archiveOptions(ctx: RestoreContext, outsideLinks: OutsideLinks, label: string, fileHashes?: Map<string, string>): TreeTarOptions {
+  const onBytes = restoreProgress(ctx, label, ctx.item.size);
+  const root = outsideLinks === 'keep' && !ctx.target.subtree ? itemRootAttributes(ctx.item) : undefined;
+  return { outsideLinks, allowBackslash: outsideLinks === 'keep' || process.platform !== 'win32', ...(ctx.target.subtree ? { subtree: ctx.target.subtree } : {}), ...(root ? { root } : {}), signal: ctx.job.signal, onBytes, ...(fileHashes ? { fileHashes } : {}) };
+}
+
 /** The validated archive of the context's item (or its subtree), with progress. */
 export function itemArchive(ctx: RestoreContext, outsideLinks: OutsideLinks, label: string, fileHashes?: Map<string, string>): { archive: Readable; report: TreeTarReport } {
   const report = emptyTarReport();
-  const onBytes = restoreProgress(ctx, label, ctx.item.size);
-  const root = outsideLinks === 'keep' && !ctx.target.subtree ? itemRootAttributes(ctx.item) : undefined;
-  const options = { outsideLinks, allowBackslash: outsideLinks === 'keep' || process.platform !== 'win32', ...(ctx.target.subtree ? { subtree: ctx.target.subtree } : {}), ...(root ? { root } : {}), signal: ctx.job.signal, onBytes, ...(fileHashes ? { fileHashes } : {}) };
-  const archive = treeTarFromVault(ctx.vault, ctx.snapshot, ctx.item, options, report);
-  return { archive, report };
+  return { archive: treeTarFromVault(ctx.vault, ctx.snapshot, ctx.item, archiveOptions(ctx, outsideLinks, label, fileHashes), report), report };
+}
+
+/**
+ * The same archive for a server (links kept) as lent chunks, for `RemoteTree.extract` over
+ * SSH: the fast path, with the vault read on worker threads into a reused ring (`lentTreeTar`).
+ */
+export function serverArchive(ctx: RestoreContext, label: string, fileHashes?: Map<string, string>): { archive: AsyncIterable<Buffer>; report: TreeTarReport } {
+  const report = emptyTarReport();
+  return { archive: lentTreeTar(ctx.vault, ctx.snapshot, ctx.item, archiveOptions(ctx, 'keep', label, fileHashes), report), report };
 }
 
 /** One sentence about links kept verbatim although they point outside the tree. */

@@ -4,6 +4,8 @@ import { LifeboatError } from '../api/errors';
 import type { BlobOpener } from '../vault/crypto-pool';
 import { type FilePiece, readTreeEntries, treeFilePieces } from '../vault/item-reader';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
+import { BlobRing } from '../vault/blob-ring';
+import { LocalStorage } from '../vault/storage';
 import type { Vault } from '../vault/vault';
 import type { RootAttributes } from './remote-tree';
 import { type ReadAheadLimits, type Step, readAhead } from './read-ahead';
@@ -76,7 +78,7 @@ async function* steps(source: TreeSource, guard: TreeGuard, options: TreeTarOpti
     const { outPath } = guarded;
     yield { bytes: tarHeader({ path: outPath, type: entry.type as 'file' | 'dir' | 'symlink', mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeMs: entry.mtime, ...(entry.mtimeNs ? { mtimeNs: entry.mtimeNs } : {}), size: entry.size, ...(entry.link !== undefined ? { linkpath: entry.link } : {}) }), meta: { start: guarded } };
     if (entry.type !== 'file') continue;
-    for (const piece of source.pieces(entry)) yield { length: piece.length, read: () => piece.read(), meta: { piece: true } };
+    for (const piece of source.pieces(entry)) yield { length: piece.length, read: () => piece.read(), ...(piece.release ? { release: piece.release } : {}), meta: { piece: true } };
     yield { meta: { end: guarded } };
   }
 }
@@ -107,7 +109,11 @@ export async function* treeTar(source: TreeSource, options: TreeTarOptions, repo
       if (file.written > file.entry.size) throw sizeMismatch(file.entry, 'more');
       file.hash?.update(chunk);
       options.onBytes?.(chunk.length);
-      yield chunk;
+      try {
+        yield chunk;
+      } finally {
+        step.release?.(chunk);
+      }
     } else if (mark && 'end' in mark && file) {
       if (file.written !== file.entry.size) throw sizeMismatch(file.entry, file.written > file.entry.size ? 'more' : 'fewer');
       report.files++;
@@ -133,25 +139,48 @@ export function emptyTarReport(): TreeTarReport {
   return { files: 0, dirs: 0, symlinks: 0, bytes: 0, outsideLinks: 0, warnings: [] };
 }
 
+/** Whether the archive's chunks are the consumer's to keep, or lent until it asks for the next. */
+type Lending = 'own' | 'lend';
+
+function requireTree(item: SnapshotItem): void {
+  if (item.type !== 'tree') throw new LifeboatError('bad-input', `item "${item.name}" is a stream (a dump), not a file tree`, 'restore it with its database sink, or write it out with "lifeboat cat"');
+}
+
+async function* lockedTar(vault: Vault, snapshot: Snapshot, item: SnapshotItem, options: TreeTarOptions, report: TreeTarReport, lending: Lending): AsyncGenerator<Buffer> {
+  const lock = await vault.lock(false, 'restore', options.signal);
+  // Decryption and verification run on worker threads, so this thread is free for SSH; lent
+  // archives also read the packs there, straight into a shared ring (no buffer per chunk here).
+  const ring = lending === 'lend' && vault.storage instanceof LocalStorage ? new BlobRing(vault.storage.root, vault.master) : undefined;
+  const opener = ring ? undefined : vault.openers();
+  try {
+    await vault.refreshIndex();
+    const source = vaultTreeSource(vault, snapshot, item, options.signal, opener);
+    yield* treeTar(ring ? { ...source, pieces: (entry) => treeFilePieces({ ...vault.readDeps(options.signal), ring }, entry, `item "${item.name}"`) } : source, options, report);
+  } finally {
+    await ring?.close();
+    await opener?.close().catch(() => undefined);
+    await lock.release();
+  }
+}
+
 /**
  * The archive of a tree item as a Readable, holding a shared vault lock for as long as it is
  * being read (released when it ends, fails or is destroyed).
  */
 export function treeTarFromVault(vault: Vault, snapshot: Snapshot, item: SnapshotItem, options: TreeTarOptions, report: TreeTarReport): Readable {
-  if (item.type !== 'tree') throw new LifeboatError('bad-input', `item "${item.name}" is a stream (a dump), not a file tree`, 'restore it with its database sink, or write it out with "lifeboat cat"');
-  async function* locked(): AsyncGenerator<Buffer> {
-    const lock = await vault.lock(false, 'restore', options.signal);
-    // Decryption and verification run on worker threads, so this thread is free for SSH.
-    const opener = vault.openers();
-    try {
-      await vault.refreshIndex();
-      yield* treeTar(vaultTreeSource(vault, snapshot, item, options.signal, opener), options, report);
-    } finally {
-      await opener.close().catch(() => undefined);
-      await lock.release();
-    }
-  }
-  return Readable.from(locked(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
+  requireTree(item);
+  return Readable.from(lockedTar(vault, snapshot, item, options, report, 'own'), { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
+}
+
+/**
+ * The same archive for a consumer that is done with each chunk before it asks for the next
+ * (SSH writes, which copy every chunk into packets): file chunks are views of the vault
+ * reader's shared ring and are reused once the next chunk is requested — never buffer them.
+ * Holds the vault lock until the iteration ends or is stopped.
+ */
+export function lentTreeTar(vault: Vault, snapshot: Snapshot, item: SnapshotItem, options: TreeTarOptions, report: TreeTarReport): AsyncGenerator<Buffer> {
+  requireTree(item);
+  return lockedTar(vault, snapshot, item, options, report, 'lend');
 }
 
 /** The entries a restore would write (checked and re-rooted like the archive), with the guard's warnings. */

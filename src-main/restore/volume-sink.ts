@@ -7,7 +7,7 @@ import { replaceDirectory } from './in-place';
 import { localDirPreview, restoreToLocalDir } from './local-dir';
 import { RemoteTree } from './remote-tree';
 import { rootShell } from './remote-shell';
-import { itemArchive, itemVolume, outsideLinksNote, stamp, unsupportedTarget } from './restore-files-common';
+import { itemArchive, itemVolume, outsideLinksNote, serverArchive, stamp, unsupportedTarget } from './restore-files-common';
 import type { RestoreContext, RestorePreview, RestoreReport, RestoreSink } from './restore-sink';
 import { type TreeTarReport, plannedEntries } from './tree-tar';
 
@@ -32,16 +32,18 @@ function hasRootFiles(host: HostConnection): boolean {
 
 /** Unpacks the item (validated archive) into a volume that was just created empty. */
 export async function fillNewVolume(ctx: RestoreContext, host: HostConnection, name: string, fileHashes?: Map<string, string>): Promise<TreeTarReport> {
-  const { archive, report } = itemArchive(ctx, 'keep', `Restoring ${ctx.item.name} into volume ${name}`, fileHashes);
+  const label = `Restoring ${ctx.item.name} into volume ${name}`;
   if (hasRootFiles(host)) {
     const mountpoint = await volumeMountpoint(host.docker, name);
     if (!mountpoint) throw new LifeboatError('remote-failed', `volume ${name} has no mountpoint on the host`, 'only the "local" volume driver is supported for restores over SSH');
+    const { archive, report } = serverArchive(ctx, label, fileHashes);
     await new RemoteTree(rootShell(host, ctx.job.signal)).extract(mountpoint, archive);
-  } else {
-    const image = (await helperImages(host.docker, itemVolume(ctx.item)))[0];
-    if (!image) throw new LifeboatError('unsupported', `the Docker host has no image to park a helper container on`, 'pull or build any small image (for example busybox) on the server');
-    await putArchiveIntoVolume(host.docker, image, name, archive);
+    return report;
   }
+  const image = (await helperImages(host.docker, itemVolume(ctx.item)))[0];
+  if (!image) throw new LifeboatError('unsupported', `the Docker host has no image to park a helper container on`, 'pull or build any small image (for example busybox) on the server');
+  const { archive, report } = itemArchive(ctx, 'keep', label, fileHashes);
+  await putArchiveIntoVolume(host.docker, image, name, archive);
   return report;
 }
 

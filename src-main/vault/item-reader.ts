@@ -1,5 +1,6 @@
 import { LifeboatError } from '../api/errors';
-import type { BlobIndex } from './blob-index';
+import type { BlobIndex, BlobLocation } from './blob-index';
+import type { BlobRing } from './blob-ring';
 import { BlobType, hex, parseHexId, shortId } from './format';
 import { type ChunkRef, metaLines, streamChunkRefs } from './meta-stream';
 import type { BlobOpener } from './crypto-pool';
@@ -16,6 +17,11 @@ export interface ReadDeps {
   readonly signal?: AbortSignal;
   /** Decrypts and verifies on worker threads when given (large reads); else on this thread. */
   readonly opener?: BlobOpener;
+  /**
+   * File chunks of trees go through it when given: verified on workers into a shared ring,
+   * returned as views to give back with `release` (see BlobRing; only for borrowing readers).
+   */
+  readonly ring?: Pick<BlobRing, 'read' | 'release'>;
 }
 
 /** Runs `fn` over a source with up to `k` calls in flight, yielding results in source order. */
@@ -45,14 +51,20 @@ export async function* ordered<T, R>(source: AsyncIterable<T>, fn: (t: T) => Pro
   }
 }
 
-/** Reads one blob by id, failing with `not-found` (naming it and its owner) when the index lacks it. */
-export async function readBlobById(deps: ReadDeps, id: Buffer, owner: string, type: number = BlobType.data): Promise<Buffer> {
+/** Where a blob is, or `not-found` / `corrupt` naming it and its owner; `cancelled` once the signal fired. */
+function locate(deps: ReadDeps, id: Buffer, owner: string, type: number): BlobLocation {
   if (deps.signal?.aborted) throw new LifeboatError('cancelled', 'reading was cancelled');
   const loc = deps.index.get(id);
   if (!loc) {
     throw new LifeboatError('not-found', `blob ${hex(id)} of ${owner} is missing from the vault`, 'run "lifeboat check" to see what else is damaged; restore the vault from a copy if you have one');
   }
   if (loc.type !== type) throw new LifeboatError('corrupt', `blob ${hex(id)} of ${owner} has the wrong type in the index`, 'run "lifeboat check"');
+  return loc;
+}
+
+/** Reads one blob by id, failing with `not-found` (naming it and its owner) when the index lacks it. */
+export async function readBlobById(deps: ReadDeps, id: Buffer, owner: string, type: number = BlobType.data): Promise<Buffer> {
+  const loc = locate(deps, id, owner, type);
   if (!deps.opener) return deps.packs.readBlob(id, loc);
   const { bytes, key } = await deps.packs.readRange(loc.packId, loc.offset, loc.length, `blob ${hex(id)}`);
   return deps.opener.open(id, loc, key, bytes);
@@ -114,6 +126,8 @@ export async function* readTreeEntries(deps: ReadDeps, snapshot: Snapshot, item:
 export interface FilePiece {
   readonly length: number;
   read(): Promise<Buffer>;
+  /** Present when `read` lends a buffer: call it once the bytes have been consumed. */
+  readonly release?: (data: Buffer) => void;
 }
 
 /**
@@ -122,9 +136,12 @@ export interface FilePiece {
  */
 export function* treeFilePieces(deps: ReadDeps, entry: TreeEntry, who: string): Generator<FilePiece> {
   const owner = `${who}/${entry.path}`;
+  const ring = deps.ring;
   for (const hexId of entry.chunks ?? []) {
     const id = parseHexId(hexId, who);
-    yield { length: deps.index.get(id)?.rawLength ?? -1, read: () => readBlobById(deps, id, owner) };
+    const length = deps.index.get(id)?.rawLength ?? -1;
+    if (!ring) yield { length, read: () => readBlobById(deps, id, owner) };
+    else yield { length, read: async () => ring.read(id, locate(deps, id, owner, BlobType.data)), release: (b) => ring.release(b) };
   }
 }
 

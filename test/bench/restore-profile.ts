@@ -1,14 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HostService } from '../../src-main/hosts/host-service';
 import { ProgressMeter } from '../../src-main/jobs/progress-meter';
 import { rootShell } from '../../src-main/restore/remote-shell';
-import { emptyTarReport, treeTarFromVault } from '../../src-main/restore/tree-tar';
+import { emptyTarReport, lentTreeTar, treeTarFromVault } from '../../src-main/restore/tree-tar';
 import { volumeSink } from '../../src-main/restore/volume-sink';
+import { readTreeEntries } from '../../src-main/vault/item-reader';
 import { openVault } from '../../src-main/vault/vault';
 import { labInfo } from '../helpers/lab';
 import { backupItem, docker, newVault, treeItem } from '../helpers/volume-pull';
@@ -21,6 +22,35 @@ import { fillVolume } from './restore-bench';
  * volume, vault and tar file are made once under $LIFEBOAT_PROFILE_DIR (default
  * /var/tmp/lifeboat-restore-profile) and reused.
  */
+/** Busy CPU seconds of the whole machine since boot (all cores, /proc/stat). */
+function systemBusy(): number {
+  const n = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return (n.reduce((a, b) => a + b, 0) - (n[3] ?? 0) - (n[4] ?? 0)) / 100;
+}
+
+/** Latest CPU seconds (user, system) seen per thread of this process (Linux), sampled while a stage runs. */
+const seen = new Map<string, { user: number; sys: number }>();
+function sampleThreads(): void {
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seen.set(tid, { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 });
+    } catch {
+      /* thread gone */
+    }
+  }
+}
+function threadTimes(before: Map<string, { user: number; sys: number }>): string {
+  const out: string[] = [];
+  for (const [tid, t] of seen) {
+    const b = before.get(tid) ?? { user: 0, sys: 0 };
+    const [u, s] = [t.user - b.user, t.sys - b.sys];
+    if (u + s >= 0.05) out.push(`${tid === String(process.pid) ? 'main' : tid}:${u.toFixed(2)}u+${s.toFixed(2)}s`);
+  }
+  return out.join(' ');
+}
+
 async function main(): Promise<void> {
   const dir = process.env.LIFEBOAT_PROFILE_DIR ?? '/var/tmp/lifeboat-restore-profile';
   const info = labInfo();
@@ -58,6 +88,10 @@ async function main(): Promise<void> {
     const quiet = { worst: 0, waited: 0 };
     await waitQuiet((m) => process.stderr.write(`${m}\n`), quiet);
     const cpu0 = process.cpuUsage();
+    sampleThreads();
+    const before = new Map(seen);
+    const sampler = setInterval(sampleThreads, 100);
+    const sys0 = systemBusy();
     if (stage === 'ours') {
       docker('volume', 'rm', '-f', target);
       ({ seconds } = await timed(() => volumeSink.restore({ host: conn, vault, snapshot, item, target: { mode: 'new-volume', volume: target }, job })));
@@ -71,20 +105,57 @@ async function main(): Promise<void> {
       closeSync(fd);
     } else if (stage === 'vault') {
       ({ seconds } = await timed(() => pipeline(treeTarFromVault(vault, snapshot, item, { outsideLinks: 'keep' }, emptyTarReport()), new Writable({ write: (_c, _e, cb) => cb() }))));
-    } else if (stage === 'ssh-null') {
+    } else if (stage === 'lent-null') {
+      ({ seconds } = await timed(() => rootShell(conn).feed('cat > /dev/null', [], lentTreeTar(vault, snapshot, item, { outsideLinks: 'keep' }, emptyTarReport()), 'null')));
+    } else if (stage === 'own-tar') {
+      const mp = fresh(target);
+      ({ seconds } = await timed(() => rootShell(conn).feed('cd "$1" && exec tar -x -f - --numeric-owner', [mp], treeTarFromVault(vault, snapshot, item, { outsideLinks: 'keep' }, emptyTarReport()), 'tar')));
+    } else if (stage === 'lent-tar') {
+      const mp = fresh(target);
+      ({ seconds } = await timed(() => rootShell(conn).feed('cd "$1" && exec tar -x -f - --numeric-owner', [mp], lentTreeTar(vault, snapshot, item, { outsideLinks: 'keep' }, emptyTarReport()), 'tar')));
+    } else if (stage === 'lent') {
+      ({ seconds } = await timed(async () => {
+        for await (const chunk of lentTreeTar(vault, snapshot, item, { outsideLinks: 'keep' }, emptyTarReport())) void chunk;
+      }));
+    } else if (stage === 'vault-read' || stage === 'vault-open') {
+      // Only the pack reads (and optionally the workers' open), without the archive.
+      const opener = vault.openers();
+      await vault.refreshIndex();
+      const deps = vault.readDeps(undefined, opener);
+      const ids: Buffer[] = [];
+      for await (const e of readTreeEntries(deps, snapshot, item)) for (const c of e.chunks ?? []) ids.push(Buffer.from(c, 'hex'));
+      ({ seconds } = await timed(async () => {
+        let next = 0;
+        const lane = async () => {
+          while (next < ids.length) {
+            const id = ids[next++] as Buffer;
+            const loc = deps.index.get(id);
+            if (!loc) throw new Error('missing');
+            const { bytes, key } = await vault.packs.readRange(loc.packId, loc.offset, loc.length, 'x');
+            if (stage === 'vault-open') await opener.open(id, loc, key, bytes);
+          }
+        };
+        await Promise.all(Array.from({ length: 16 }, lane));
+      }));
+      await opener.close();
+    } else if (stage === 'ssh-null' || stage === 'ssh-null-pipe') {
       const size = 1024 * 2 ** 20;
       const piece = Buffer.alloc(1 << 20, 7);
       async function* gen() {
         for (let i = 0; i < size / piece.length; i++) yield piece;
       }
-      ({ seconds } = await timed(() => rootShell(conn).feed('cat > /dev/null', [], Readable.from(gen()), 'null')));
+      const spawnIt = conn.spawn as NonNullable<typeof conn.spawn>;
+      if (stage === 'ssh-null') ({ seconds } = await timed(() => rootShell(conn).feed('cat > /dev/null', [], Readable.from(gen()), 'null')));
+      else ({ seconds } = await timed(async () => void (await (await spawnIt('cat > /dev/null', { stdin: Readable.from(gen()) })).done)));
     } else if (stage === 'ssh-tar') {
       const mp = fresh(target);
       ({ seconds } = await timed(() => rootShell(conn).feed('cd "$1" && exec tar -x -f - --numeric-owner', [mp], createReadStream(tarFile, { highWaterMark: 1 << 20 }), 'tar')));
     } else throw new Error(`unknown stage ${stage}`);
     docker('volume', 'rm', '-f', target);
     const cpu = process.cpuUsage(cpu0);
-    process.stdout.write(`${stage}: ${seconds.toFixed(2)} s (this process: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s; waited ${(quiet.waited / 1000).toFixed(0)} s, ${Math.round(quiet.worst * 100)} % busy)\n`);
+    clearInterval(sampler);
+    if (process.env.LIFEBOAT_PROFILE_THREADS) process.stdout.write(`${threadTimes(before)}\n`);
+    process.stdout.write(`${stage}: ${seconds.toFixed(2)} s (machine: ${(systemBusy() - sys0).toFixed(2)} CPU s, this process: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s; waited ${(quiet.waited / 1000).toFixed(0)} s, ${Math.round(quiet.worst * 100)} % busy)\n`);
   }
   await vault.close();
   conn.close();

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeExtract } from '../../../src-main/restore/safe-extract';
 import { tarHeader } from '../../../src-main/restore/tar-writer';
-import { type TreeSource, type TreeTarReport, emptyTarReport, plannedEntries, treeTar, treeTarFromVault } from '../../../src-main/restore/tree-tar';
+import { type TreeSource, type TreeTarReport, emptyTarReport, lentTreeTar, plannedEntries, treeTar, treeTarFromVault } from '../../../src-main/restore/tree-tar';
 import type { Snapshot, TreeEntry } from '../../../src-main/vault/snapshots';
 import type { Vault } from '../../../src-main/vault/vault';
 import { newVault, pseudoRandom, reopen, tempDir } from '../vault/helpers';
@@ -93,6 +93,36 @@ describe('treeTar', () => {
     expect(r.symlinks).toBe(1);
     expect(readdirSync(staging)).not.toContain('hosts-link');
     expect(report.warnings.join()).toContain('hosts-link');
+  });
+
+  it('the lent archive (vault read into a shared ring on workers) is byte for byte the owned one', async () => {
+    const owned = await collect(treeTarFromVault(vault, snap, snap.items[0]!, { outsideLinks: 'keep' }, emptyTarReport()));
+    const report = emptyTarReport();
+    const parts: Buffer[] = [];
+    // Copy each chunk before asking for the next: that is the contract of a lent archive.
+    for await (const chunk of lentTreeTar(vault, snap, snap.items[0]!, { outsideLinks: 'keep' }, report)) parts.push(Buffer.from(chunk));
+    expect(Buffer.concat(parts).equals(owned)).toBe(true);
+    expect(report).toMatchObject({ files: 5, dirs: 3, symlinks: 2 });
+  });
+
+  it('a lent archive stops at a damaged blob (the tag is checked on the worker)', async () => {
+    const dir = join(tmp.dir, 'damaged');
+    const keys = await newVault(dir);
+    const v = await reopen(dir, keys);
+    try {
+      const s = await buildTree(v);
+      const packs = execFileSync('find', [join(dir, 'data'), '-type', 'f', '-size', '+1M'], { encoding: 'utf8' }).trim().split('\n');
+      expect(packs).toHaveLength(1);
+      const bytes = readFileSync(packs[0]!);
+      bytes[Math.floor(bytes.length / 2)] ^= 1;
+      writeFileSync(packs[0]!, bytes);
+      const drain = async () => {
+        for await (const chunk of lentTreeTar(v, s, s.items[0]!, { outsideLinks: 'keep' }, emptyTarReport())) void chunk;
+      };
+      await expect(drain()).rejects.toThrow(/authentication failed|does not match its id/);
+    } finally {
+      await v.close();
+    }
   });
 
   it('a subtree is re-rooted at its own name; a missing one is not-found', async () => {
