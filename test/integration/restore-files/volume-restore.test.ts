@@ -4,6 +4,7 @@ import type { HostConnection } from '../../../src-main/hosts/host-service';
 import { volumeSink } from '../../../src-main/restore/volume-sink';
 import type { Snapshot, SnapshotItem } from '../../../src-main/vault/snapshots';
 import type { Vault } from '../../../src-main/vault/vault';
+import { labInfo } from '../../helpers/lab';
 import { diffViews, serverView } from '../../helpers/tree-view';
 import { backupItem, docker, treeItem } from '../../helpers/volume-pull';
 import { mountpointOf, removeVolumes, restoreCtx, restoreLab } from './restore-helpers';
@@ -15,6 +16,7 @@ describe('volume restore into a new volume', () => {
   let snapshot: Snapshot;
   let item: SnapshotItem;
   const fresh = `lbtest-restore-new-${process.pid}`;
+  const otherHost = `lbtest-restore-other-${process.pid}`;
 
   beforeAll(async () => {
     lab = await restoreLab();
@@ -24,7 +26,7 @@ describe('volume restore into a new volume', () => {
     item = backup.result.stored;
   });
   afterAll(async () => {
-    removeVolumes(fresh);
+    removeVolumes(fresh, otherHost);
     await lab?.close();
   });
 
@@ -46,6 +48,22 @@ describe('volume restore into a new volume', () => {
     expect([b.mode, b.uid, b.gid, b.mtimeNs]).toEqual([a.mode, a.uid, a.gid, a.mtimeNs]);
     expect(docker('volume', 'inspect', fresh, '--format', '{{index .Labels "org.lifeboat.restored-from"}}')).toBe(snapshot.id);
     expect(report.warnings.join('\n')).toMatch(/point outside the tree/);
+  });
+
+  it('to a different host entry (labuser: no root, Docker socket only) the volume is filled through the Docker archive endpoint and equals the original', async () => {
+    const { ssh } = labInfo();
+    await lab.hosts.add('lab-labuser', `ssh://labuser@${ssh.host}:${ssh.port}`, { identityFile: ssh.identityFile, fingerprints: [ssh.hostKeyFingerprint] });
+    const other = await lab.hosts.open('lab-labuser', {});
+    try {
+      expect(other.probe).toMatchObject({ fileAccess: 'none' });
+      expect(snapshot.host).not.toBe(other.host.name);
+      const report = await volumeSink.restore(restoreCtx(other, vault, snapshot, item, { mode: 'new-volume', volume: otherHost }));
+      expect(report.location).toBe(`volume ${otherHost}`);
+      // The daemon unpacks the archive itself: every path's type, mode, owner, time, size and content as the original.
+      expect(diffViews(serverView(mountpointOf('wiki_uploads')), serverView(mountpointOf(otherHost)))).toEqual([]);
+    } finally {
+      other.close();
+    }
   });
 
   it('refuses an existing volume and leaves it alone', async () => {
