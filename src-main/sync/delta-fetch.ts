@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ByteSource } from '../vault/ingest';
 import type { TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
 import type { ShellAccess } from './access-ladder';
@@ -9,8 +10,8 @@ import { PreviousFile } from './previous-file';
 import { type WireCounter, catRemote, counted, fetchRanges, remoteBlockHashes, remoteSha256 } from './remote-tree';
 import { StreamHasher, decodeBlocks } from './tree-entries';
 
-/** Stores a byte stream in the vault; returns its chunk ids and size. */
-export type Ingest = (source: AsyncIterable<Buffer>) => Promise<{ chunks: string[]; size: number }>;
+/** Stores a byte stream (or a reader) in the vault; returns its chunk ids and size. */
+export type Ingest = (source: ByteSource) => Promise<{ chunks: string[]; size: number }>;
 
 /** What the delta of one file needs. */
 export interface DeltaInput {

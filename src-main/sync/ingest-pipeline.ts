@@ -1,5 +1,11 @@
-/** Bodies up to this size are read into memory so the tar stream can move on while they are stored. */
+import type { ByteReader } from '../vault/ingest';
+import type { BodySink, Flow } from './tar-ingest';
+
+/** Bodies up to this size are held in memory so the tar stream can move on while they are stored. */
 export const BUFFER_MAX = 8 * 1024 * 1024;
+
+/** A streamed (large) body may queue this much before the source is held. */
+const STREAM_HIGH = 4 * 1024 * 1024;
 
 /**
  * Stores several files at once. The vault's ingest of one stream returns only when its last
@@ -29,7 +35,8 @@ export class IngestPipeline {
   /**
    * Starts `task` once there is room for it and `bytes` more of memory; resolves as soon as it
    * has started, with the promise of its result in `done` (guarded against being unhandled;
-   * wrapped because a promise resolved with a promise would wait for it).
+   * wrapped because a promise resolved with a promise would wait for it). Callers start one
+   * task at a time (await each start before the next).
    */
   async start<T>(bytes: number, task: () => Promise<T>): Promise<{ done: Promise<T> }> {
     await this.room(bytes);
@@ -58,14 +65,160 @@ export class IngestPipeline {
   }
 }
 
-/** Reads a body completely (it is at most BUFFER_MAX bytes). */
-export async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer[]> {
-  const parts: Buffer[] = [];
-  for await (const chunk of body) parts.push(chunk);
-  return parts;
+/**
+ * One tar member's body between the network and the vault: chunks are queued as they arrive
+ * (never copied) and the vault's ingest copies them straight into its segment buffers through
+ * `readInto`, as many as fit per call — one copy in all, and one call per fill instead of a
+ * promise per network packet.
+ */
+export class BodyQueue implements BodySink, ByteReader {
+  private parts: Buffer[] = [];
+  private head = 0;
+  /** Bytes of `parts[head]` already handed out. */
+  private offset = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  /** Bytes received and not yet read. */
+  queued = 0;
+
+  /** `tap` sees every chunk as it arrives (block hashes); `onRead` runs after each read. */
+  constructor(
+    private readonly tap?: (chunk: Buffer) => void,
+    private readonly onRead?: (queued: number) => void,
+  ) {}
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  write(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.tap?.(chunk);
+    this.parts.push(chunk);
+    this.queued += chunk.length;
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(err: Error): void {
+    this.failure ??= err;
+    this.notify();
+  }
+
+  /** True once the whole body has arrived. */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  async readInto(buf: Buffer, offset: number, length: number): Promise<number> {
+    while (this.queued === 0 && !this.ended && !this.failure) await new Promise<void>((r) => (this.wake = r));
+    if (this.failure) throw this.failure;
+    let n = 0;
+    while (n < length && this.queued > 0) {
+      const part = this.parts[this.head] as Buffer;
+      const take = Math.min(part.length - this.offset, length - n);
+      part.copy(buf, offset + n, this.offset, this.offset + take);
+      n += take;
+      this.queued -= take;
+      this.offset += take;
+      if (this.offset === part.length) {
+        this.parts[this.head++] = undefined as unknown as Buffer;
+        this.offset = 0;
+      }
+    }
+    if (this.head > 64 && this.head * 2 > this.parts.length) {
+      this.parts = this.parts.slice(this.head);
+      this.head = 0;
+    }
+    this.onRead?.(this.queued);
+    return n;
+  }
 }
 
-/** Replays buffered parts as a stream. */
-export async function* replay(parts: readonly Buffer[]): AsyncGenerator<Buffer> {
-  yield* parts;
+/**
+ * The files of one tar stream on their way into the vault, fed by `receiveTar`'s callbacks.
+ * A small body is held until it is complete, then stored in the background (IngestPipeline);
+ * a large one is stored while it streams, the source held whenever more than a few MiB wait.
+ * Starts happen one at a time in arrival order; while one waits for room, the source is held
+ * — the vault's pace reaches the server through the SSH window.
+ */
+export class TarFileStore {
+  private readonly pipeline = new IngestPipeline();
+  private chain: Promise<unknown> = Promise.resolve();
+  private failure: unknown;
+
+  /**
+   * The sink for a file member of `size` bytes, and the promise of what `store` returns for its
+   * body; `tap` sees the body's chunks as they arrive. Throws once a store has failed, so the
+   * caller stops reading the stream.
+   */
+  file<T>(size: number, flow: Flow, store: (body: ByteReader) => Promise<T>, tap?: (chunk: Buffer) => void): { sink: BodySink; done: Promise<T> } {
+    if (this.failure) throw this.failure;
+    let result!: { resolve(v: Promise<T>): void; reject(e: unknown): void };
+    const done = new Promise<T>((resolve, reject) => (result = { resolve, reject }));
+    done.catch(() => undefined);
+    if (size > BUFFER_MAX) {
+      let release: (() => void) | undefined;
+      const unhold = () => {
+        release?.();
+        release = undefined;
+      };
+      const queue = new BodyQueue(tap, (queued) => {
+        if (queued < STREAM_HIGH / 2) unhold();
+      });
+      const sink: BodySink = {
+        write: (chunk) => {
+          queue.write(chunk);
+          if (queue.queued > STREAM_HIGH && !release) release = flow.hold();
+        },
+        end: () => queue.end(),
+        fail: (err) => queue.fail(err),
+      };
+      this.enqueue(0, flow, () => store(queue).finally(unhold), result);
+      return { sink, done };
+    }
+    const queue = new BodyQueue(tap);
+    const sink: BodySink = {
+      write: (chunk) => queue.write(chunk),
+      end: () => {
+        queue.end();
+        this.enqueue(size, flow, () => store(queue), result);
+      },
+      fail: (err) => {
+        queue.fail(err);
+        result.reject(err);
+      },
+    };
+    return { sink, done };
+  }
+
+  private enqueue<T>(bytes: number, flow: Flow, task: () => Promise<T>, result: { resolve(v: Promise<T>): void; reject(e: unknown): void }): void {
+    const release = flow.hold();
+    this.chain = this.chain
+      .then(() => this.pipeline.start(bytes, task))
+      .then(
+        (started) => {
+          started.done.catch((err: unknown) => (this.failure ??= err));
+          result.resolve(started.done);
+        },
+        (err: unknown) => {
+          this.failure ??= err;
+          result.reject(err);
+        },
+      )
+      .finally(release);
+  }
+
+  /** Waits until every file started is stored; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.chain;
+    await this.pipeline.drain();
+  }
 }

@@ -103,15 +103,21 @@ export async function listRemote(access: ShellAccess, wire: WireCounter, signal?
   return { entries, root: parser.root, warnings };
 }
 
+/** Transfers at least this large use 64 KiB tar records (see `startTar`). */
+const BIG_TAR = 16 * 1024 * 1024;
+
 /**
  * Starts one tar of the given files (GNU tar, file names NUL-separated on stdin, so any name
  * works and none is ever parsed by a shell; no recursion, so a path that became a directory
- * brings only itself). Vanished files are skipped by tar (`--ignore-failed-read`).
+ * brings only itself). Vanished files are skipped by tar (`--ignore-failed-read`). For a large
+ * transfer (`bytes`, the listed sizes) tar writes 64 KiB records (`-b 128`; its default is
+ * 10 KiB): six times fewer pipe writes and sshd wake-ups per GiB on the server. The archive's
+ * end is padded to a whole record, so small transfers keep the default (≤ 10 KiB of padding).
  */
-export async function startTar(access: ShellAccess, paths: readonly string[], wire: WireCounter, signal?: AbortSignal): Promise<RemoteProcess> {
+export async function startTar(access: ShellAccess, paths: readonly string[], wire: WireCounter, signal?: AbortSignal, bytes = 0): Promise<RemoteProcess> {
   const list = Buffer.from(paths.map((p) => `${p}\0`).join(''), 'utf8');
   wire.sent += list.length;
-  const script = `${inRoot}exec tar --null --verbatim-files-from --no-recursion --numeric-owner --ignore-failed-read -T - -cf -`;
+  const script = `${inRoot}exec tar --null --verbatim-files-from --no-recursion --numeric-owner --ignore-failed-read -b ${bytes >= BIG_TAR ? 128 : 20} -T - -cf -`;
   return access.run(script, [access.root], { stdin: list, ...(signal ? { signal } : {}) });
 }
 

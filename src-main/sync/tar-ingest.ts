@@ -100,19 +100,7 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
         continue;
       }
       current = entry;
-      const type = memberType(entry.type);
-      const raw = entry.linkpath ?? '';
-      const member: TarMember = {
-        path: memberPath(entry.path),
-        type,
-        size: entry.size ?? 0,
-        mode: (entry.mode ?? 0) & 0o7777,
-        uid: entry.uid ?? 0,
-        gid: entry.gid ?? 0,
-        mtimeMs: entry.mtime ? entry.mtime.getTime() : 0,
-        ...(type === 'symlink' ? { linkpath: raw } : type === 'hardlink' ? { linkpath: memberPath(raw) } : {}),
-        body: entry as unknown as AsyncIterable<Buffer>,
-      };
+      const member: TarMember = { ...headerOf(entry), body: entry as unknown as AsyncIterable<Buffer> };
       yield member;
       if (failure) throw asError(failure);
       if (!entry.emittedEnd) {
@@ -130,6 +118,125 @@ export async function* tarMembers(source: Readable, signal?: AbortSignal): Async
     if (!finished) source.destroy();
     await pump.catch(() => undefined);
   }
+}
+
+/** A member's header as a tree item needs it (paths normalised and checked). */
+export type TarHeader = Omit<TarMember, 'body'>;
+
+function headerOf(entry: ReadEntry): TarHeader {
+  const type = memberType(entry.type);
+  const raw = entry.linkpath ?? '';
+  return {
+    path: memberPath(entry.path),
+    type,
+    size: entry.size ?? 0,
+    mode: (entry.mode ?? 0) & 0o7777,
+    uid: entry.uid ?? 0,
+    gid: entry.gid ?? 0,
+    mtimeMs: entry.mtime ? entry.mtime.getTime() : 0,
+    ...(type === 'symlink' ? { linkpath: raw } : type === 'hardlink' ? { linkpath: memberPath(raw) } : {}),
+  };
+}
+
+/** Takes one member's body as it arrives, synchronously, in order. */
+export interface BodySink {
+  write(chunk: Buffer): void;
+  end(): void;
+  /** The stream broke (or was cancelled) before the body ended. */
+  fail(err: Error): void;
+}
+
+/** Lets a consumer stop the source for a while (backpressure), from any member's callbacks. */
+export interface Flow {
+  /** Pauses the source until every hold taken is released; returns the release (idempotent). */
+  hold(): () => void;
+}
+
+/** Options of `receiveTar`. */
+export interface ReceiveOptions {
+  readonly signal?: AbortSignal;
+  /** Sees every byte count read from the source (bytes on the wire). */
+  readonly onBytes?: (n: number) => void;
+}
+
+/**
+ * The bulk path of the pulls: like `tarMembers`, but push-driven. Each chunk the source emits
+ * is parsed at once (node-tar's Parser, synchronously) and body bytes go straight to the
+ * member's sink — no promise, stream hop or copy per chunk; a tree of thousands of files read
+ * through `tarMembers` spends much of its main-thread time on exactly that. `onMember` gets the
+ * header and returns the sink (or nothing: the body is skipped). Backpressure is explicit: a
+ * consumer that cannot keep up takes a `flow.hold()`; sinks still receive the rest of the chunk
+ * being parsed (at most one source chunk more). Resolves when the archive ended cleanly and
+ * every sink got `end`; a truncated or malformed stream, a throwing callback or the signal
+ * rejects, failing the open sink, and destroys the source.
+ */
+export function receiveTar(source: Readable, onMember: (header: TarHeader, flow: Flow) => BodySink | undefined, options: ReceiveOptions = {}): Promise<void> {
+  const { signal, onBytes } = options;
+  return new Promise<void>((resolve, reject) => {
+    const parser = new Parser({ strict: true });
+    let holds = 0;
+    let settled = false;
+    let open: BodySink | undefined;
+    const flow: Flow = {
+      hold() {
+        if (holds++ === 0) source.pause();
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          if (--holds === 0 && !settled) source.resume();
+        };
+      },
+    };
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      source.off('data', onData);
+      if (!err) return resolve();
+      const failure = asError(err);
+      open?.fail(failure);
+      open = undefined;
+      source.destroy();
+      reject(failure);
+    };
+    const onAbort = () => finish(new LifeboatError('cancelled', 'the transfer was cancelled'));
+    parser.on('entry', (entry: ReadEntry) => {
+      let sink: BodySink | undefined;
+      try {
+        sink = onMember(headerOf(entry), flow);
+      } catch (err) {
+        finish(err as Error);
+        return;
+      }
+      open = sink;
+      if (sink) {
+        entry.on('data', (chunk: Buffer) => sink.write(chunk));
+        entry.on('end', () => {
+          if (open === sink) open = undefined;
+          sink.end();
+        });
+      } else entry.resume();
+    });
+    parser.on('error', (err: Error) => finish(err));
+    parser.on('end', () => finish());
+    const onData = (chunk: Buffer) => {
+      onBytes?.(chunk.length);
+      try {
+        parser.write(chunk);
+      } catch (err) {
+        finish(err as Error);
+      }
+    };
+    source.on('data', onData);
+    source.on('end', () => parser.end());
+    source.on('error', (err) => finish(err));
+    source.on('close', () => {
+      if (!source.readableEnded) finish(new Error('the stream closed before the end of the archive'));
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function asError(err: Error): Error {

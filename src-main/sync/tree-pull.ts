@@ -1,17 +1,18 @@
 import { LifeboatError } from '../api/errors';
 import { hex, parseHexId } from '../vault/format';
 import { readTreeEntries } from '../vault/item-reader';
+import type { ByteReader } from '../vault/ingest';
 import type { ItemOptions, SnapshotWriter } from '../vault/snapshot-writer';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
 import { type ShellAccess, canDelta } from './access-ladder';
 import { defaultBlockSize } from './block-delta';
 import { type Ingest, deltaFetch } from './delta-fetch';
-import { BUFFER_MAX, IngestPipeline, readAll, replay } from './ingest-pipeline';
+import { TarFileStore } from './ingest-pipeline';
 import { planPull } from './quick-check';
 import type { ListedEntry } from './remote-listing';
-import { WireCounter, counted, listRemote, startTar } from './remote-tree';
-import { tarMembers } from './tar-ingest';
+import { WireCounter, listRemote, startTar } from './remote-tree';
+import { type BodySink, type Flow, receiveTar } from './tar-ingest';
 import { StreamHasher, encodeBlocks, listedToTree, treeToPrevious } from './tree-entries';
 
 /** Phases a pull reports: the listing, the tar of changed files, the block deltas. */
@@ -88,12 +89,18 @@ export function ingestInto(ctx: PullContext): Ingest {
   };
 }
 
-/** Stores a file body, with block hashes when it is large enough for a later delta. */
-export async function storeBody(ingest: Ingest, body: AsyncIterable<Buffer>, size: number, threshold: number, blockSize: number): Promise<Stored> {
-  if (size < threshold) return ingest(body);
+/**
+ * Stores a tar member's body through `files` (held and stored in the background when small,
+ * streamed when large), with block hashes when it is large enough for a later delta.
+ */
+export function storeMember(files: TarFileStore, ingest: Ingest, size: number, flow: Flow, threshold: number, blockSize: number): { sink: BodySink; done: Promise<Stored> } {
+  if (size < threshold) return files.file(size, flow, (body) => ingest(body));
   const hasher = new StreamHasher(blockSize);
-  const stored = await ingest(hasher.tap(body));
-  return { ...stored, blocks: { size: blockSize, sha256: encodeBlocks(hasher.digest().blocks) } };
+  const store = async (body: ByteReader): Promise<Stored> => {
+    const stored = await ingest(body);
+    return { ...stored, blocks: { size: blockSize, sha256: encodeBlocks(hasher.digest().blocks) } };
+  };
+  return files.file(size, flow, store, (chunk) => hasher.update(chunk));
 }
 
 async function previousEntries(ctx: PullContext): Promise<Map<string, TreeEntry>> {
@@ -124,45 +131,38 @@ interface RoundResult {
   readonly suspicious: boolean;
 }
 
-/**
- * Stores a tar member's body: small ones are buffered and stored in the background (the tar
- * stream moves on), large ones are streamed while the background tasks continue.
- */
-export async function storeMember(pipeline: IngestPipeline, ingest: Ingest, body: AsyncIterable<Buffer>, size: number, threshold: number, blockSize: number): Promise<{ done: Promise<Stored> }> {
-  if (size > BUFFER_MAX) {
-    const streaming = await pipeline.start(0, () => storeBody(ingest, body, size, threshold, blockSize));
-    await streaming.done;
-    return streaming;
-  }
-  const parts = await readAll(body);
-  return pipeline.start(size, () => storeBody(ingest, replay(parts), size, threshold, blockSize));
-}
-
 async function tarRound(access: ShellAccess, files: readonly ListedEntry[], ingest: Ingest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<RoundResult> {
   const want = new Set(files.map((f) => f.path));
   const pending = new Map<string, Promise<Stored & { read: number }>>();
-  const pipeline = new IngestPipeline();
-  const proc = await startTar(access, files.map((f) => f.path), wire, signal);
+  const store = new TarFileStore();
+  const proc = await startTar(access, files.map((f) => f.path), wire, signal, files.reduce((n, f) => n + f.size, 0));
   try {
-    for await (const m of tarMembers(counted(proc.stdout, (n) => (wire.received += n)), signal)) {
-      const target = m.linkpath !== undefined ? pending.get(m.linkpath) : undefined;
-      if (!want.has(m.path)) {
-        warnings.push(`${m.path}: tar sent a file that was not asked for; ignored`);
-      } else if (m.type === 'file') {
-        const read = m.size;
-        const stored = (await storeMember(pipeline, ingest, m.body, m.size, options.deltaThreshold, options.blockSize)).done.then((s) => ({ ...s, read }));
-        stored.catch(() => undefined);
-        pending.set(m.path, stored);
-      } else if (m.type === 'hardlink' && target) {
-        pending.set(m.path, target);
-      } else {
-        warnings.push(`${m.path}: became a ${m.type} while being read; left out this time`);
-      }
-    }
-    await pipeline.drain();
+    await receiveTar(
+      proc.stdout,
+      (m, flow) => {
+        const target = m.linkpath !== undefined ? pending.get(m.linkpath) : undefined;
+        if (!want.has(m.path)) {
+          warnings.push(`${m.path}: tar sent a file that was not asked for; ignored`);
+        } else if (m.type === 'file') {
+          const read = m.size;
+          const { sink, done } = storeMember(store, ingest, m.size, flow, options.deltaThreshold, options.blockSize);
+          const stored = done.then((s) => ({ ...s, read }));
+          stored.catch(() => undefined);
+          pending.set(m.path, stored);
+          return sink;
+        } else if (m.type === 'hardlink' && target) {
+          pending.set(m.path, target);
+        } else {
+          warnings.push(`${m.path}: became a ${m.type} while being read; left out this time`);
+        }
+        return undefined;
+      },
+      { ...(signal ? { signal } : {}), onBytes: (n) => (wire.received += n) },
+    );
+    await store.drain();
   } catch (err) {
     await proc.kill();
-    await pipeline.drain().catch(() => undefined);
+    await store.drain().catch(() => undefined);
     throw err;
   }
   const got = new Map<string, Stored & { read: number }>();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline } from '../../../src-main/sync/ingest-pipeline';
+import { BodyQueue, BUFFER_MAX, IngestPipeline, TarFileStore } from '../../../src-main/sync/ingest-pipeline';
+import type { Flow } from '../../../src-main/sync/tar-ingest';
 
 const later = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 
@@ -35,5 +36,70 @@ describe('ingest pipeline', () => {
     await expect(failing.done).rejects.toThrow('disk full');
     await expect(pipeline.start(1, async () => 1)).rejects.toThrow('disk full');
     await expect(pipeline.drain()).rejects.toThrow('disk full');
+  });
+
+  it('BodyQueue hands out queued chunks in order, as much as fits per read, and then the end', async () => {
+    const tapped: number[] = [];
+    const q = new BodyQueue((c) => tapped.push(c.length));
+    q.write(Buffer.from('hello '));
+    q.write(Buffer.from('world'));
+    const buf = Buffer.alloc(8);
+    expect(await q.readInto(buf, 0, 8)).toBe(8);
+    expect(buf.toString()).toBe('hello wo');
+    const waiting = q.readInto(buf, 0, 8);
+    q.end();
+    expect(await waiting).toBe(3);
+    expect(buf.subarray(0, 3).toString()).toBe('rld');
+    expect(await q.readInto(buf, 0, 8)).toBe(0);
+    expect(tapped).toEqual([6, 5]);
+    const broken = new BodyQueue();
+    const read = broken.readInto(buf, 0, 8);
+    broken.fail(new Error('cut'));
+    await expect(read).rejects.toThrow('cut');
+  });
+
+  it('TarFileStore holds the source while a file waits for room or a large body queues up, and reports failures', async () => {
+    let holds = 0;
+    let peak = 0;
+    const flow: Flow = {
+      hold() {
+        peak = Math.max(peak, ++holds);
+        let released = false;
+        return () => {
+          if (!released) holds--;
+          released = true;
+        };
+      },
+    };
+    const store = new TarFileStore();
+    const drainAll = async (body: BodyQueue | { readInto: BodyQueue['readInto'] }) => {
+      const buf = Buffer.alloc(1 << 20);
+      let total = 0;
+      for (let n = await body.readInto(buf, 0, buf.length); n > 0; n = await body.readInto(buf, 0, buf.length)) {
+        total += n;
+        await later(1, undefined);
+      }
+      return total;
+    };
+    const small = Array.from({ length: 6 }, () => store.file(10, flow, drainAll));
+    for (const s of small) {
+      s.sink.write(Buffer.alloc(10));
+      s.sink.end();
+    }
+    expect(holds).toBeGreaterThan(0);
+    const large = store.file(BUFFER_MAX + 1, flow, drainAll);
+    for (let i = 0; i < 9; i++) large.sink.write(Buffer.alloc(1 << 20));
+    large.sink.end();
+    await store.drain();
+    expect(await Promise.all(small.map((s) => s.done))).toEqual([10, 10, 10, 10, 10, 10]);
+    expect(await large.done).toBe(9 << 20);
+    expect(holds).toBe(0);
+    const failing = store.file(5, flow, async () => {
+      throw new Error('vault full');
+    });
+    failing.sink.end();
+    await expect(failing.done).rejects.toThrow('vault full');
+    expect(() => store.file(5, flow, drainAll)).toThrow('vault full');
+    await expect(store.drain()).rejects.toThrow('vault full');
   });
 });

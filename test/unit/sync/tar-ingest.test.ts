@@ -4,7 +4,7 @@ import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TarMember, memberPath, tarMembers } from '../../../src-main/sync/tar-ingest';
+import { type BodySink, type TarMember, memberPath, receiveTar, tarMembers } from '../../../src-main/sync/tar-ingest';
 import { StreamHasher, decodeBlocks, encodeBlocks } from '../../../src-main/sync/tree-entries';
 import { pseudoRandom, tempDir } from '../vault/helpers';
 
@@ -22,6 +22,33 @@ async function read(stream: Readable, slow = false): Promise<Array<Omit<TarMembe
     out.push({ ...rest, sha: h.digest('hex').slice(0, 12), bytes });
   }
   return out;
+}
+
+/** The same through `receiveTar`; `slow` holds the source for a tick after every chunk. */
+async function readPush(stream: Readable, slow = false, signal?: AbortSignal): Promise<{ members: Array<Omit<TarMember, 'body'> & { sha: string; bytes: number }>; failed: string[] }> {
+  const members: Array<Omit<TarMember, 'body'> & { sha: string; bytes: number }> = [];
+  const failed: string[] = [];
+  await receiveTar(
+    stream,
+    (m, flow) => {
+      const h = createHash('sha256');
+      let bytes = 0;
+      const sink: BodySink = {
+        write: (c) => {
+          h.update(c);
+          bytes += c.length;
+          if (slow) setImmediate(flow.hold());
+        },
+        end: () => members.push({ ...m, sha: h.digest('hex').slice(0, 12), bytes }),
+        fail: () => failed.push(m.path),
+      };
+      return sink;
+    },
+    signal ? { signal } : {},
+  ).catch((err: unknown) => {
+    throw Object.assign(err as Error, { failed });
+  });
+  return { members, failed };
 }
 
 function pieces(data: Buffer, size: number): Readable {
@@ -64,6 +91,23 @@ describe('tar members from a stream', () => {
       expect(got.find((m) => m.path === 'hard')).toMatchObject({ linkpath: 'big', bytes: 0 });
       expect(got.find((m) => m.path === 'link')).toMatchObject({ linkpath: '../outside' });
     }
+  });
+
+  it('receiveTar (push) reads the same members and bodies, whatever the piece size, also while held', async () => {
+    const tar = execFileSync('tar', ['-C', root, '--null', '--verbatim-files-from', '--no-recursion', '--numeric-owner', '-T', '-', '-cf', '-'], { input: names.map((n) => `${n}\0`).join(''), maxBuffer: 64 << 20 });
+    const expected = await read(pieces(tar, 65536));
+    for (const size of [tar.length, 777, 512]) expect((await readPush(pieces(tar, size))).members).toEqual(expected);
+    expect((await readPush(pieces(tar, 4096), true)).members).toEqual(expected);
+  });
+
+  it('receiveTar fails the open body and rejects on a truncated stream, and stops on abort', async () => {
+    const tar = execFileSync('tar', ['-C', root, '-cf', '-', 'zero', 'big'], { maxBuffer: 64 << 20 });
+    await expect(readPush(pieces(tar.subarray(0, 1_000_000), 65536))).rejects.toMatchObject({ code: 'corrupt', failed: ['big'] });
+    const controller = new AbortController();
+    const source = pieces(tar, 4096);
+    source.once('data', () => controller.abort());
+    await expect(readPush(source, false, controller.signal)).rejects.toMatchObject({ code: 'cancelled' });
+    expect(source.destroyed).toBe(true);
   });
 
   it('keeps up with a slow consumer and lets it skip bodies', async () => {
