@@ -1,8 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo } from '../helpers/lab';
+
+/** CPU seconds the whole machine has spent so far (every process and the kernel), from /proc/stat. */
+export function machineCpuSeconds(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system (idle iowait) irq softirq steal
+  const busy = [0, 1, 2, 5, 6, 7].reduce((n, i) => n + (fields[i] ?? 0), 0);
+  return busy / 100;
+}
 
 /** OpenSSH client arguments for the lab (key, port, the lab's known_hosts). */
 export function sshArgs(info: LabInfo): string[] {
