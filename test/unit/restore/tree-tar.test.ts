@@ -114,7 +114,8 @@ describe('treeTar', () => {
       const packs = execFileSync('find', [join(dir, 'data'), '-type', 'f', '-size', '+1M'], { encoding: 'utf8' }).trim().split('\n');
       expect(packs).toHaveLength(1);
       const bytes = readFileSync(packs[0]!);
-      bytes[Math.floor(bytes.length / 2)] ^= 1;
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = (bytes[at] as number) ^ 1;
       writeFileSync(packs[0]!, bytes);
       const drain = async () => {
         for await (const chunk of lentTreeTar(v, s, s.items[0]!, { outsideLinks: 'keep' }, emptyTarReport())) void chunk;
