@@ -13,7 +13,7 @@ import { backupItem, docker, newVault, treeItem } from '../helpers/volume-pull';
 import { type BenchSuite, ratio, timed, toolVersion, waitQuiet } from './bench-kit';
 
 const MiB = 2 ** 20;
-const RUNS = Number(process.env.LIFEBOAT_BENCH_ROUNDS ?? 3);
+const RUNS = Number(process.env.LIFEBOAT_BENCH_ROUNDS ?? 5);
 const prefix = `lbtest-bench-restore-${process.pid}`;
 
 function median(xs: number[]): number {
@@ -134,6 +134,8 @@ export const restoreBench: BenchSuite = {
         `| Lifeboat restore into a new volume (vault read + decrypt + verify, validated tar, ssh2, GNU tar as root) | ${ob.toFixed(2)} s | ${o.toFixed(2)} s | ${mbps(ob)} | ${ratio(ob, sb)} | ${ratio(o, s)} |`,
         '',
         `Target ≤ 1.5×: **${ob / sb <= 1.5 && o / s <= 1.5 ? 'met' : ob / sb <= 1.5 ? 'met on best runs, missed on medians' : 'missed'}** (${ratio(ob, sb)} on best runs, ${ratio(o, s)} on medians). Every run writes the whole tree; the first run's result is compared entry by entry (mode, owner, exact mtime, sha256) with the source.`,
+        '',
+        `Round by round (Lifeboat ÷ the \`ssh tar -x\` run just before it): ${ours.map((t, i) => ratio(t, base[i] ?? t)).join(', ')}. On a shared machine single rounds swing both ways (mostly the baseline's: ${Math.min(...base).toFixed(2)}–${Math.max(...base).toFixed(2)} s against Lifeboat's ${ob.toFixed(2)}–${Math.max(...ours).toFixed(2)} s), which is why the target is judged on best and median runs.`,
         '',
         "How Lifeboat's side runs (`test/bench/restore-profile.ts` times each stage and the CPU of every thread): the vault read — a pread of every blob from the packs (about 1 CPU s per GiB out of the page cache on this VM, the same copy the baseline's ssh client makes of the tar file), AES-256-GCM and the HMAC-SHA256 id check of every chunk — runs on two worker threads that write the verified plaintext straight into a shared 64 MiB ring, reading ahead across files (24 MiB); the main thread only builds tar headers and runs ssh2, which writes each lent chunk (copied into 32 KiB packets, the largest OpenSSH's sshd accepts on a session channel, encrypted in place by the native binding) before the next is pulled. Alone, the vault read of this volume takes ~1.5 s (2.9 CPU s) and ssh2 moving 1 GiB into `cat` ~1.7 s; the restore is the two overlapped plus GNU tar and sshd on the same two cores, and the whole machine spends ~9–10 CPU s on it against ~6 for the baseline (2.4 of them in the ssh client). On this 2-core machine that CPU is the limit: what is left is the HMAC and decryption the baseline does not do, and ssh2's per-packet work in JavaScript.",
       ].join('\n');
