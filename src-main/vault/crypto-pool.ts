@@ -112,9 +112,11 @@ function workerMain(): void {
   };
   // Transfer only buffers that own their memory (never a slice of Node's shared pool).
   const owned = (b: Buffer) => b.length >= 4096 && b.buffer.byteLength <= b.length + 1;
-  const open = (m: { seq: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; bytes: Uint8Array; rawLength: number }) => {
+  type Op = { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; quality: number; bytes: Uint8Array; rawLength: number };
+  type Reply = Record<string, unknown>;
+  const open = (m: Op, transfer: ArrayBuffer[]): Reply => {
     const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
-    const fault = (what: string) => port.postMessage({ seq: m.seq, fault: what });
+    const fault = (what: string) => ({ seq: m.seq, fault: what });
     const end = bytes.length - 16;
     if (end < 1) return fault('auth');
     const decipher = nodeCrypto.createDecipheriv('aes-256-gcm', Buffer.from(m.key), nonceOf(m.counter), { authTagLength: 16 });
@@ -138,48 +140,65 @@ function workerMain(): void {
     } else return fault('length');
     if (out.length !== m.rawLength) return fault('length');
     if (!nodeCrypto.createHmac('sha256', idKey).update(out).digest().equals(Buffer.from(m.id))) return fault('id');
-    port.postMessage({ seq: m.seq, data: out }, owned(out) ? [out.buffer as ArrayBuffer] : []);
+    if (owned(out)) transfer.push(out.buffer as ArrayBuffer);
+    return { seq: m.seq, data: out };
   };
-  port.on('message', (m: { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; quality: number; bytes: Uint8Array; rawLength: number }) => {
-    try {
-      if (m.op === 'open') return open(m);
-      const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
-      if (m.op === 'hash') {
-        const id = nodeCrypto.createHmac('sha256', idKey).update(chunk).digest();
-        port.postMessage({ seq: m.seq, id, compressible: chunk.length >= 128 && entropy(chunk) <= data.entropyLimit });
-        return;
+  const hash = (m: Op): Reply => {
+    const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
+    const id = nodeCrypto.createHmac('sha256', idKey).update(chunk).digest();
+    return { seq: m.seq, id, compressible: chunk.length >= 128 && entropy(chunk) <= data.entropyLimit };
+  };
+  const sealOp = (m: Op, transfer: ArrayBuffer[]): Reply => {
+    const chunk = (segs[m.seg] as Buffer).subarray(m.off, m.off + m.len);
+    let method = 0;
+    let payload: Buffer = chunk;
+    if (m.compressible) {
+      const packed = zlib.brotliCompressSync(chunk, {
+        chunkSize: 256 * 1024,
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: m.quality,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: chunk.length,
+          [zlib.constants.BROTLI_PARAM_LGWIN]: 20,
+        },
+      });
+      if (packed.length <= chunk.length * 0.97) {
+        method = 1;
+        payload = packed;
       }
-      let method = 0;
-      let payload: Buffer = chunk;
-      if (m.compressible) {
-        const packed = zlib.brotliCompressSync(chunk, {
-          chunkSize: 256 * 1024,
-          params: {
-            [zlib.constants.BROTLI_PARAM_QUALITY]: m.quality,
-            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: chunk.length,
-            [zlib.constants.BROTLI_PARAM_LGWIN]: 20,
-          },
-        });
-        if (packed.length <= chunk.length * 0.97) {
-          method = 1;
-          payload = packed;
-        }
-      }
-      const cipher = nodeCrypto.createCipheriv('aes-256-gcm', Buffer.from(m.key), nonceOf(m.counter), { authTagLength: 16 });
-      cipher.setAAD(adOf(m.type, m.id));
-      // 256 KiB output slices: few enough that handing them over is cheap, small enough that
-      // malloc recycles them instead of mapping fresh pages; they move without a copy.
-      const out: Buffer[] = [cipher.update(Buffer.of(method))];
-      for (let at = 0; at < payload.length; at += 262144) out.push(cipher.update(payload.subarray(at, Math.min(payload.length, at + 262144))));
-      const last = cipher.final();
-      if (last.length > 0) out.push(last);
-      out.push(cipher.getAuthTag());
-      const transfer: ArrayBuffer[] = [];
-      for (const b of out) if (owned(b)) transfer.push(b.buffer as ArrayBuffer);
-      port.postMessage({ seq: m.seq, method, pieces: out }, transfer);
-    } catch (err) {
-      port.postMessage({ seq: m.seq, error: String((err as Error).message ?? err) });
     }
+    const cipher = nodeCrypto.createCipheriv('aes-256-gcm', Buffer.from(m.key), nonceOf(m.counter), { authTagLength: 16 });
+    cipher.setAAD(adOf(m.type, m.id));
+    // 256 KiB output slices: few enough that handing them over is cheap, small enough that
+    // malloc recycles them instead of mapping fresh pages; they move without a copy.
+    const out: Buffer[] = [cipher.update(Buffer.of(method))];
+    for (let at = 0; at < payload.length; at += 262144) out.push(cipher.update(payload.subarray(at, Math.min(payload.length, at + 262144))));
+    const last = cipher.final();
+    if (last.length > 0) out.push(last);
+    out.push(cipher.getAuthTag());
+    for (const b of out) if (owned(b)) transfer.push(b.buffer as ArrayBuffer);
+    return { seq: m.seq, method, pieces: out };
+  };
+  const run = (m: Op, transfer: ArrayBuffer[]): Reply => {
+    try {
+      if (m.op === 'hash') return hash(m);
+      if (m.op === 'open') return open(m, transfer);
+      return sealOp(m, transfer);
+    } catch (err) {
+      return { seq: m.seq, error: String((err as Error).message ?? err) };
+    }
+  };
+  // A message is a batch of operations (everything the main thread asked for in one turn of its
+  // event loop). Hashes are answered first, in one message, because the main thread waits on
+  // them to decide what to seal; everything else is answered together afterwards. Every message
+  // wakes a thread, and on a small machine that wake-up costs more than the work it carries.
+  port.on('message', (m: { batch: Op[] }) => {
+    const hashes: Reply[] = [];
+    for (const op of m.batch) if (op.op === 'hash') hashes.push(run(op, []));
+    if (hashes.length > 0) port.postMessage({ batch: hashes });
+    const replies: Reply[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const op of m.batch) if (op.op !== 'hash') replies.push(run(op, transfer));
+    if (replies.length > 0) port.postMessage({ batch: replies }, transfer);
   });
 }
 
@@ -192,13 +211,23 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-/** Chunk crypto on worker threads, one per core (at most four). */
+type Slot = { worker: Worker; load: number; ops: Record<string, unknown>[]; transfer: ArrayBuffer[] };
+
+/**
+ * Chunk crypto on worker threads, one per core (at most four). Requests made in one turn of the
+ * event loop go to each worker as one message (sent from `setImmediate`) and come back as one or
+ * two: on a two-core machine every message wakes a thread that preempts this one, so a message
+ * per chunk and operation cost more main-thread time than the work they carried.
+ */
 export class WorkerCrypto implements ChunkCrypto {
-  private readonly workers: { worker: Worker; load: number }[] = [];
-  private readonly pending = new Map<number, Pending & { slot: { load: number } }>();
+  private readonly workers: Slot[] = [];
+  private readonly pending = new Map<number, Pending & { slot: Slot }>();
   private seq = 0;
   private failure: Error | undefined;
   private closing = false;
+  private scheduled = false;
+  /** Messages posted to workers (diagnostics, tests). */
+  messages = 0;
 
   constructor(segments: SharedSegments | undefined, idKey: Buffer, count: number = Math.max(1, Math.min(4, availableParallelism()))) {
     const source = `(${workerMain.toString()})()`;
@@ -207,8 +236,10 @@ export class WorkerCrypto implements ChunkCrypto {
         eval: true,
         workerData: { ...(segments ? { segments } : {}), idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
       });
-      const slot = { worker, load: 0 };
-      worker.on('message', (m: { seq: number; error?: string }) => this.settle(m));
+      const slot: Slot = { worker, load: 0, ops: [], transfer: [] };
+      worker.on('message', (m: { batch: { seq: number; error?: string }[] }) => {
+        for (const r of m.batch) this.settle(r);
+      });
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
         if (!this.closing) this.fail(new Error(`worker exited with code ${code}`));
@@ -222,6 +253,10 @@ export class WorkerCrypto implements ChunkCrypto {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(new LifeboatError('internal', `a hashing worker failed: ${err.message}`));
     this.pending.clear();
+    for (const w of this.workers) {
+      w.ops = [];
+      w.transfer = [];
+    }
   }
 
   private settle(m: { seq: number; error?: string }): void {
@@ -231,12 +266,25 @@ export class WorkerCrypto implements ChunkCrypto {
     p.slot.load--;
     if (this.pending.size === 0) for (const w of this.workers) w.worker.unref();
     if (m.error) p.reject(new LifeboatError('internal', `chunk processing failed: ${m.error}`));
-    else p.resolve(Object.assign(m, { worker: this.workers.indexOf(p.slot as { worker: Worker; load: number }) }));
+    else p.resolve(Object.assign(m, { worker: this.workers.indexOf(p.slot) }));
   }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    for (const w of this.workers) {
+      if (w.ops.length === 0) continue;
+      const batch = w.ops;
+      const transfer = w.transfer;
+      w.ops = [];
+      w.transfer = [];
+      this.messages++;
+      w.worker.postMessage({ batch }, transfer);
+    }
+  };
 
   private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = [], prefer?: number): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    let slot = this.workers[prefer ?? 0] ?? (this.workers[0] as { worker: Worker; load: number });
+    let slot = this.workers[prefer ?? 0] ?? (this.workers[0] as Slot);
     if (prefer === undefined) for (const w of this.workers) if (w.load < slot.load) slot = w;
     const seq = ++this.seq;
     // Idle workers must not keep the process alive, busy ones must (nothing else waits on them).
@@ -244,7 +292,12 @@ export class WorkerCrypto implements ChunkCrypto {
     slot.load++;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, slot });
-      slot.worker.postMessage({ ...message, seq }, transfer);
+      slot.ops.push({ ...message, seq });
+      for (const t of transfer) slot.transfer.push(t);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
     });
   }
 
