@@ -1,17 +1,16 @@
 import { read } from 'node:fs';
 import { LifeboatError } from '../api/errors';
 import type { Chunker } from './chunker';
-import { DATA_QUALITY, FAST_QUALITY, META_QUALITY, encodeChunk } from './compress';
+import { DATA_QUALITY, META_QUALITY, encodeChunk } from './compress';
 import type { ChunkCrypto } from './crypto-pool';
 import { GEAR_AREA, type WasmMemory, WasmCutter, sharedMemory } from './wasm-cut';
-import { BlobType, throwIfAborted } from './format';
+import { BlobType } from './format';
+import { IngestLoop, STREAM_LIMITS } from './ingest-loop';
 import type { PackSink } from './pack-sink';
 
 /** Segment buffers hold input while its chunks are hashed, compressed and encrypted. */
 const SEGMENT = 12 * 1024 * 1024;
 const SEGMENTS = 4;
-/** Chunks being hashed or sealed at once (keeps workers busy, memory bounded). */
-const MAX_INFLIGHT = 8;
 
 /** One reusable input buffer, shared with the crypto workers. */
 export interface Segment {
@@ -144,10 +143,6 @@ export interface ByteReader {
 /** What an item's bytes can come from: any async iterable of bytes (a stream), or a reader. */
 export type ByteSource = AsyncIterable<Uint8Array> | ByteReader;
 
-function isReader(source: ByteSource): source is ByteReader {
-  return typeof (source as ByteReader).readInto === 'function';
-}
-
 /** Reads a file descriptor (a regular file) straight into the ingest's buffers. */
 export function fdReader(fd: number): ByteReader {
   return {
@@ -169,136 +164,20 @@ export async function storeChunk(sink: PackSink, type: number, id: Buffer, data:
  * length in stream order (that list is the item's content). The main thread copies input into
  * shared segments and cuts chunks; hashing, compression and encryption run on the crypto
  * workers. Memory is bounded by the segment pool and the in-flight limit, whatever the size.
+ * (An `IngestLoop` with one file: many files go through one loop, see `ingest-loop.ts`.)
  */
 export async function ingestStream(
   source: ByteSource,
   deps: IngestDeps,
   onChunk: (id: Buffer, length: number) => void,
 ): Promise<number> {
-  const { sink, chunker, crypto, pool, signal } = deps;
-  const size = pool.size;
-  const cut = pool.cutter(chunker);
-  const inflight = new Set<Promise<void>>();
-  const ready = new Map<number, { id: Buffer; length: number }>();
-  let nextSeq = 0;
-  let nextEmit = 0;
-  let failure: unknown;
-  let total = 0;
-  let seg = await pool.acquire();
-  let held = true;
-  let fill = 0;
-  let pos = 0;
-
-  const record = (seq: number, id: Buffer, length: number) => {
-    ready.set(seq, { id, length });
-    for (let r = ready.get(nextEmit); r; r = ready.get(nextEmit)) {
-      ready.delete(nextEmit++);
-      onChunk(r.id, r.length);
-    }
-  };
-
-  // Share of recent chunks that were new (moving average over ~10 chunks).
-  let newShare = 0.5;
-  const process = async (owner: Segment, off: number, length: number, seq: number) => {
-    const { id, compressible, worker } = await crypto.hash(owner.index, off, length);
-    record(seq, id, length);
-    const known = sink.has(id);
-    newShare = newShare * 0.9 + (known ? 0 : 0.1);
-    if (known) return;
-    sink.reserve(id, length);
-    const slot = sink.slot(length);
-    let sealed;
-    // A full pipeline of mostly new chunks means compression, not the source, sets the pace:
-    // compress faster. A mostly-deduplicated backup fills the pipeline with hashing instead, and
-    // its few new chunks get the better ratio for next to no time.
-    const quality = inflight.size >= MAX_INFLIGHT / 2 && newShare > 0.5 ? FAST_QUALITY : DATA_QUALITY;
-    try {
-      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }) });
-    } catch (err) {
-      sink.fail(err);
-      throw err;
-    }
-    await sink.complete(slot, BlobType.data, id, length, sealed.pieces);
-  };
-
-  const emit = (off: number, length: number) => {
-    const owner = seg;
-    owner.refs++;
-    const job: Promise<void> = process(owner, off, length, nextSeq++)
-      .catch((err: unknown) => {
-        failure ??= err;
-      })
-      .finally(() => {
-        pool.release(owner);
-        inflight.delete(job);
-      });
-    inflight.add(job);
-  };
-
-  // Bytes after `pos` already found boundary-free (input arrives in pieces; never hash twice).
-  let known = 0;
-  const cutAll = (final: boolean) => {
-    for (;;) {
-      const n = cut(seg, pos, fill, final, known);
-      if (n < 0) known = fill - pos;
-      if (n <= 0) return;
-      emit(pos, n);
-      pos += n;
-      known = 0;
-    }
-  };
-
-  /** After `n` new bytes landed in the segment: cut, rotate a full segment, apply backpressure. */
-  const advance = async (n: number) => {
-    fill += n;
-    cutAll(false);
-    if (fill === size) {
-      const next = await pool.acquire();
-      seg.buf.copy(next.buf, 0, pos, fill);
-      pool.release(seg);
-      seg = next;
-      fill -= pos;
-      pos = 0;
-    }
-    while (inflight.size >= MAX_INFLIGHT) await Promise.race(inflight);
-    if (failure) throw failure;
-  };
-
+  const loop = new IngestLoop(deps, STREAM_LIMITS);
+  const file = loop.add(source, onChunk);
   try {
-    if (isReader(source)) {
-      // Straight into shared memory: no intermediate buffers, no copies.
-      for (;;) {
-        throwIfAborted(signal, 'the backup');
-        const n = await source.readInto(seg.buf, fill, size - fill);
-        if (n === 0) break;
-        await advance(n);
-        total += n;
-        deps.onBytes?.(n);
-        if (deps.flush) await deps.flush();
-      }
-    } else {
-      for await (const piece of abortable(source, signal, 'the backup')) {
-        for (let off = 0; off < piece.byteLength; ) {
-          const n = Math.min(piece.byteLength - off, size - fill);
-          seg.buf.set(piece.subarray(off, off + n), fill);
-          off += n;
-          await advance(n);
-        }
-        total += piece.byteLength;
-        deps.onBytes?.(piece.byteLength);
-        if (deps.flush) await deps.flush();
-      }
-    }
-    cutAll(true);
-    held = false;
-    pool.release(seg);
-    while (inflight.size > 0) await Promise.race(inflight);
-    if (failure) throw failure;
-    throwIfAborted(signal, 'the backup');
-    return total;
+    await loop.close();
   } catch (err) {
-    if (held) pool.release(seg);
-    await Promise.allSettled([...inflight]);
-    throw failure ?? err;
+    await loop.abort(err);
+    throw err;
   }
+  return file.done;
 }
