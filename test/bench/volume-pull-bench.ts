@@ -40,7 +40,7 @@ async function vaultAlone(dir: string, tree: string): Promise<number> {
 }
 
 /** One pull as the engine runs it: open the host, pull into a new snapshot, commit. */
-async function ours(hosts: HostService, vault: Vault, item: Item, onOpen = false): Promise<{ seconds: number; bytes: number; info: Record<string, string> }> {
+export async function ours(hosts: HostService, vault: Vault, item: Item, onOpen = false): Promise<{ seconds: number; bytes: number; info: Record<string, string> }> {
   if (onOpen) {
     const conn = await hosts.open('lab', {});
     try {
