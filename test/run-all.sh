@@ -17,6 +17,12 @@ fi
 
 phase "lab"
 bash test/lab/lab.sh up || { echo "the test lab did not come up; see the messages above"; exit 1; }
+# Throwaway containers and volumes (lbtest-*) that an interrupted earlier run left behind: they
+# would show up in discovery and hold disk. One test run uses the lab at a time.
+stale_c="$(docker ps -aq --filter name=lbtest- 2>/dev/null)"
+[ -z "$stale_c" ] || { echo "removing $(wc -w <<<"$stale_c") leftover test container(s)"; docker rm -f $stale_c >/dev/null; }
+stale_v="$(docker volume ls -q 2>/dev/null | grep '^lbtest-' || true)"
+[ -z "$stale_v" ] || { echo "removing $(wc -w <<<"$stale_v") leftover test volume(s)"; docker volume rm -f $stale_v >/dev/null; }
 
 phase "build"
 npm run --silent build || failed+=(build)
