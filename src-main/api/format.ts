@@ -1,3 +1,5 @@
+import type { Progress } from './progress';
+
 /**
  * 1536 → "1.5 KiB". Shared by the CLI and the renderer (which may import only src-main/api),
  * so sizes read the same at every door.
@@ -20,13 +22,8 @@ export function formatSeconds(s: number): string {
   return `${m} min ${String(Math.round(s - m * 60)).padStart(2, '0')} s`;
 }
 
-/** What a progress line needs; structurally the contract's Progress. */
-interface ProgressFigures {
-  readonly bytesDone: number;
-  readonly bytesTotal?: number | undefined;
-  readonly rate: number;
-  readonly etaSeconds?: number | undefined;
-}
+/** What a progress line needs of the contract's Progress (tests pass bare figures). */
+type ProgressFigures = Pick<Progress, 'bytesDone' | 'bytesTotal' | 'rate' | 'etaSeconds'>;
 
 /** The smoothed rate needs a little data before its ETA means anything. */
 export function etaIsMeaningful(p: ProgressFigures): boolean {
