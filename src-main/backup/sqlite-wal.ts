@@ -53,18 +53,20 @@ async function copyExactly(source: AsyncIterator<Buffer>, carry: Buffer, size: n
 export async function* mergeWalCopy(stream: AsyncIterable<Buffer>, what: string): AsyncGenerator<Buffer> {
   const source = stream[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
-  while (head.length < walHeaderPrefix.length || (head.subarray(0, walHeaderPrefix.length).toString('latin1') === walHeaderPrefix && !head.includes(10) && head.length < maxHeader)) {
+  const isWal = () => head.subarray(0, walHeaderPrefix.length).toString('latin1') === walHeaderPrefix;
+  // Read until the first bytes tell a WAL header from a database file, then to the header's end.
+  while (head.length < walHeaderPrefix.length || (isWal() && !head.includes(10) && head.length < maxHeader)) {
     const next = await source.next();
     if (next.done) break;
     head = Buffer.concat([head, next.value]);
   }
-  if (head.subarray(0, walHeaderPrefix.length).toString('latin1') !== walHeaderPrefix) {
+  if (!isWal()) {
     if (head.length > 0) yield head;
     for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
     return;
   }
   const eol = head.indexOf(10);
-  const sizes = /^lifeboat-sqlite-wal (\d+) (\d+)$/.exec(head.subarray(0, eol).toString('latin1'));
+  const sizes = /^(\d+) (\d+)$/.exec(head.subarray(walHeaderPrefix.length, eol).toString('latin1'));
   if (eol < 0 || !sizes) throw new LifeboatError('corrupt', `${what}: the copy began with an unreadable header`, 'the item is left out of the snapshot; run the backup again');
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-sqlite-wal-'));
   const file = join(dir, 'copy.sqlite');
