@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LifeboatError } from '../api/errors';
+import { shellQuote } from '../sync/shell-quote';
 import { type KeyDescription, describeKey } from './fingerprint';
 import { type KnownHostEntry, entryMatches, formatKnownHostsLine, knownHostsName, parseKnownHosts, removeHostLines } from './known-hosts';
 
@@ -135,8 +136,22 @@ export function makeHostVerifier(
   };
 }
 
+/** Where a refused key came from, so the hint names a fix that works. */
+export interface HostKeyErrorContext {
+  /** Lifeboat's name of the host being connected (being added, or opened). */
+  readonly hostName?: string;
+  /** Lifeboat's own known_hosts file. */
+  readonly ownFile?: string;
+  /**
+   * Saved hosts that connect to this endpoint (as target or jump hop). When given, "host rm"
+   * is suggested only if the host being connected is its sole user: removing it is what
+   * forgets the key, and a host being added, or a jump hop shared by others, keeps the key.
+   */
+  readonly owners?: readonly string[];
+}
+
 /** The error for a refused key: what happened, and exactly what to do next. */
-export function hostKeyError(check: HostKeyCheck, context: { hostName?: string; ownFile?: string } = {}): LifeboatError {
+export function hostKeyError(check: HostKeyCheck, context: HostKeyErrorContext = {}): LifeboatError {
   const where = knownHostsName(check.host, check.port);
   const key = `${check.presented.label} key ${check.presented.fingerprint}`;
   if (check.status === 'unknown') {
@@ -156,9 +171,14 @@ export function hostKeyError(check: HostKeyCheck, context: { hostName?: string; 
   const was = (check.expected ?? []).map((k) => `${k.label} ${k.fingerprint}`).join(', ');
   const inOwnFile = context.ownFile !== undefined && check.source?.startsWith(`${context.ownFile}:`) === true;
   const again = 'then add it again with --fingerprint SHA256:… of the key you checked';
-  const fix = inOwnFile
-    ? `run "lifeboat host rm ${context.hostName ?? 'NAME'}", ${again}`
-    : `remove the old entry with "ssh-keygen -R '${where}'", ${again}`;
+  const owners = context.owners ?? (context.hostName ? [context.hostName] : undefined);
+  const soleOwner = context.hostName !== undefined && owners?.length === 1 && owners[0] === context.hostName;
+  const usedBy = owners && owners.length > 0 ? ` (trusted for ${owners.map((o) => `"${o}"`).join(', ')})` : '';
+  const fix = !inOwnFile
+    ? `remove the old entry with "ssh-keygen -R '${where}'", ${again}`
+    : soleOwner || (owners === undefined && context.hostName === undefined)
+      ? `run "lifeboat host rm ${context.hostName ?? 'NAME'}", ${again}`
+      : `remove the old key${usedBy} with "ssh-keygen -R '${where}' -f ${shellQuote(context.ownFile ?? '')}", then repeat with --fingerprint SHA256:… of the key you checked`;
   return new LifeboatError(
     'host-key-changed',
     `REFUSED: the host key of ${where} has CHANGED: it now presents ${key}, but ${was} is trusted (${check.source}). Someone may be intercepting the connection; no credentials were sent.`,

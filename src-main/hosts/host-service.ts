@@ -108,6 +108,7 @@ export class HostService {
         ...(signal ? { signal } : {}),
         ...(hostName ? { hostName } : {}),
         ...(onCheck ? { onCheck } : {}),
+        keyOwners: (host, port) => this.keyOwners(host, port),
       });
     } catch (err) {
       const given = policy.fingerprints ?? [];
@@ -201,19 +202,19 @@ export class HostService {
     return this.store.list();
   }
 
+  /** Saved hosts that connect to `host:port`, as target or jump hop (they share its key). */
+  keyOwners(host: string, port: number): string[] {
+    return this.store.list().filter((h) => sshEndpoints(h).some((e) => e.host === host && e.port === port)).map((h) => h.name);
+  }
+
   /** Removes a host and the keys Lifeboat's own file trusted for it (never ~/.ssh/known_hosts). */
   remove(name: string): { name: string; forgottenKeys: number } {
     const host = this.store.get(name);
     this.store.remove(name);
     this.secrets.delete(name);
     let forgottenKeys = 0;
-    const endpoints = (h: HostSummary) => {
-      const t = parseHostUrl(h.url);
-      return [...(t.kind === 'ssh' ? [t] : []), ...h.jumps.map(parseJump)];
-    };
     // Keep a key that another host (or another host's jump) still connects to.
-    const stillUsed = (e: SshEndpoint) => this.store.list().some((o) => endpoints(o).some((x) => x.host === e.host && x.port === e.port));
-    for (const e of endpoints(host)) if (!stillUsed(e)) forgottenKeys += this.keys.forget(e.host, e.port);
+    for (const e of sshEndpoints(host)) if (this.keyOwners(e.host, e.port).length === 0) forgottenKeys += this.keys.forget(e.host, e.port);
     return { name, forgottenKeys };
   }
 
@@ -298,6 +299,12 @@ export class HostService {
       throw err;
     }
   }
+}
+
+/** The SSH endpoints a host connects to: its jump hops and its target (none for docker+tcp). */
+function sshEndpoints(h: HostSummary): SshEndpoint[] {
+  const t = parseHostUrl(h.url);
+  return [...(t.kind === 'ssh' ? [t] : []), ...h.jumps.map(parseJump)];
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

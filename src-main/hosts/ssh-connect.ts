@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type AuthenticationType, type ConnectConfig, utils } from 'ssh2';
 import { LifeboatError } from '../api/errors';
-import { type HostKeyCheck, type HostKeyPolicy, type HostKeyStore, hostKeyError, makeHostVerifier } from './host-keys';
+import { type HostKeyCheck, type HostKeyErrorContext, type HostKeyPolicy, type HostKeyStore, hostKeyError, makeHostVerifier } from './host-keys';
 import { type SshEndpoint, endpointLabel } from './host-url';
 
 /** Credentials for SSH; secrets live only in memory and never reach a log or an argv. */
@@ -29,6 +29,8 @@ export interface SshConnectOptions {
   readonly signal?: AbortSignal;
   /** Lifeboat's name of the host, for hints. */
   readonly hostName?: string;
+  /** Saved hosts that connect to an endpoint, so a changed-key hint names a fix that works. */
+  readonly keyOwners?: (host: string, port: number) => string[];
   /** Sees every hop's key check as it happens, also when the connection then fails. */
   readonly onCheck?: (check: HostKeyCheck) => void;
 }
@@ -137,6 +139,11 @@ function connectHop(
   const tried = describeAttempts(attempts, options.credentials, hop.identityFile);
   const client = new Client();
   let refused: HostKeyCheck | undefined;
+  const errorContext = (check: HostKeyCheck): HostKeyErrorContext => ({
+    ...(options.hostName ? { hostName: options.hostName } : {}),
+    ownFile: options.keys.ownFile,
+    ...(options.keyOwners ? { owners: options.keyOwners(check.host, check.port) } : {}),
+  });
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
     const finish = (err?: LifeboatError) => {
@@ -159,11 +166,11 @@ function connectHop(
       finish();
     });
     client.on('error', (err: Error & { level?: string }) => {
-      if (refused) return finish(hostKeyError(refused, { ...(options.hostName ? { hostName: options.hostName } : {}), ownFile: options.keys.ownFile }));
+      if (refused) return finish(hostKeyError(refused, errorContext(refused)));
       finish(mapError(err, hop, timeoutMs, tried));
     });
     client.on('close', () => {
-      if (refused) finish(hostKeyError(refused, { ...(options.hostName ? { hostName: options.hostName } : {}), ownFile: options.keys.ownFile }));
+      if (refused) finish(hostKeyError(refused, errorContext(refused)));
       else finish(new LifeboatError('unreachable', `${endpointLabel(hop)} closed the connection during setup`, 'check that the port belongs to an SSH server'));
     });
     const config: ConnectConfig = {

@@ -28,6 +28,9 @@ describe('HostService without a network', () => {
     svc.keys.trust('bastion', 2200, b);
     svc.store.put(host('one', 'ssh://root@10.0.0.1', ['ssh://ops@bastion:2200']));
     svc.store.put(host('two', 'ssh://admin@10.0.0.1'));
+    expect(svc.keyOwners('10.0.0.1', 22)).toEqual(['one', 'two']);
+    expect(svc.keyOwners('bastion', 2200)).toEqual(['one']);
+    expect(svc.keyOwners('bastion', 22)).toEqual([]);
     expect(svc.remove('one')).toEqual({ name: 'one', forgottenKeys: 1 });
     expect(svc.keys.check('10.0.0.1', 22, a).status).toBe('known');
     expect(svc.keys.check('bastion', 2200, b).status).toBe('unknown');

@@ -129,4 +129,28 @@ describe('HostKeyStore', () => {
     expect(unknown.code).toBe('host-key-unknown');
     expect(unknown.hint).toContain(`--fingerprint ${check.presented.fingerprint}`);
   });
+
+  it('suggests "host rm" only when that host alone uses the key; otherwise a command that clears it', () => {
+    const own = join(dir, "owners dir's", 'known_hosts');
+    const a = newKey();
+    const b = newKey();
+    const store = new HostKeyStore(own, []);
+    store.trust('h', 2222, a.blob, 'lifeboat host nas');
+    store.trust('other', 22, a.blob);
+    const check = { ...store.check('h', 2222, b.blob), accepted: false };
+    expect(hostKeyError(check, { hostName: 'nas', ownFile: own, owners: ['nas'] }).hint).toContain('run "lifeboat host rm nas"');
+    // A host being added (not saved yet), or a key shared with another host or a jump hop:
+    // "host rm" would fail or keep the key, so the hint clears the entry itself.
+    for (const [hostName, owners] of [['new', []], ['nas', ['nas', 'web']], ['new', ['nas']]] as const) {
+      const hint = hostKeyError(check, { hostName, ownFile: own, owners }).hint ?? '';
+      expect(hint).not.toContain('host rm');
+      for (const o of owners) expect(hint).toContain(`"${o}"`);
+      const command = /"(ssh-keygen -R [^"]+)"/.exec(hint)?.[1];
+      expect(command).toBeDefined();
+      if (hostName === 'nas') execFileSync('sh', ['-c', command ?? 'false'], { stdio: 'ignore' });
+    }
+    // Following the hint forgot exactly that endpoint's key, nothing else.
+    expect(store.check('h', 2222, b.blob).status).toBe('unknown');
+    expect(store.check('other', 22, a.blob).status).toBe('known');
+  });
 });
