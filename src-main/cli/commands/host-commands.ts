@@ -43,10 +43,12 @@ function keyLine(k: HostKeyInfo): string {
 }
 
 function accessLine(h: HostSummary): string {
+  // The add-time warning stays visible in every listing, as the app's "plain TCP" badge does.
+  const plain = h.warnings.some((w) => w.startsWith('WARNING')) ? ' — PLAIN TCP, NO TLS' : '';
   const p = h.probe;
-  if (!p) return 'not probed yet';
+  if (!p) return `not probed yet${plain}`;
   const who = p.dockerAccess === 'tcp' ? 'Docker API' : `${p.user}${p.root && p.user !== 'root' ? ' (uid 0)' : p.sudo ? ' (sudo -n)' : ''}`;
-  return `${who}, docker ${p.dockerAccess === 'none' ? 'NOT reachable' : `via ${p.dockerAccess}`}${p.dockerVersion ? ` ${p.dockerVersion}` : ''}`;
+  return `${who}, docker ${p.dockerAccess === 'none' ? 'NOT reachable' : `via ${p.dockerAccess}`}${p.dockerVersion ? ` ${p.dockerVersion}` : ''}${plain}`;
 }
 
 /** `lifeboat host …`: add, list, rm, import-ssh-config. */
