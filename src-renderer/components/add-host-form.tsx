@@ -1,6 +1,13 @@
 import { useState } from 'react';
 import { type AddHostForm as Form, useHostsStore } from '../store/hosts-store';
 
+/** The OpenSSH command that forgets a stale key in the file that trusted it (`source` is file:line). */
+function forgetCommand(k: { host: string; port: number; source?: string }): string {
+  const name = k.port === 22 ? k.host : `[${k.host}]:${k.port}`;
+  const file = k.source?.replace(/:\d+$/, '');
+  return `ssh-keygen -R '${name}'${file ? ` -f '${file.replace(/'/g, `'\\''`)}'` : ''}`;
+}
+
 const empty: Form = { name: '', url: '', identityFile: '', jumps: '', tlsDir: '', password: '', passphrase: '' };
 
 /**
@@ -59,8 +66,14 @@ export function AddHostForm({ onDone }: { onDone(): void }) {
                   <p className="muted">New host key. Compare it with the server's own (on its console: <code>ssh-keygen -lf /etc/ssh/ssh_host_{k.label.toLowerCase()}_key.pub</code>) before trusting it.</p>
                 )}
                 {accepted.includes(k.fingerprint) && <span className="badge ok">trusted when added</span>}
-                {(k.status === 'changed' || k.status === 'revoked') && (
-                  <div className="banner error" role="alert">This key does NOT match the one trusted before ({k.source}). Someone may be intercepting the connection; Lifeboat refuses it.</div>
+                {k.status === 'changed' && (
+                  <div className="banner error" role="alert" data-testid="key-refused">
+                    This key does NOT match the one trusted before ({k.source}). Someone may be intercepting the connection; Lifeboat refuses it.
+                    <p>If the server was rebuilt on purpose, compare this key with its own (on its console: <code>ssh-keygen -lf /etc/ssh/ssh_host_{k.label.toLowerCase()}_key.pub</code>), then remove the old entry with <code>{forgetCommand(k)}</code> and check the host key again.</p>
+                  </div>
+                )}
+                {k.status === 'revoked' && (
+                  <div className="banner error" role="alert" data-testid="key-refused">This key is marked revoked ({k.source}); Lifeboat refuses it. Do not connect until the server has a new key that you have checked on its console.</div>
                 )}
               </div>
               {k.status === 'unknown' && !accepted.includes(k.fingerprint) && (

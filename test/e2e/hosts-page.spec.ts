@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -6,6 +6,16 @@ import { labOrUndefined } from './lab-fixture';
 import { type ServedApp, serveApp } from './serve-fixture';
 
 const info = labOrUndefined();
+
+/** Secret-looking values (8+ characters) of every seeded stack's .env, read from lab:info's paths. */
+function envValues(): string[] {
+  const stacks = (info as unknown as { stacks?: Record<string, { envFile?: string }> }).stacks ?? {};
+  return Object.values(stacks)
+    .flatMap((s) => (s.envFile ? readFileSync(s.envFile, 'utf8').split('\n') : []))
+    .map((l) => l.split('=').slice(1).join('='))
+    .filter((v) => v.length >= 8);
+}
+
 let app: ServedApp;
 test.beforeAll(async () => {
   // An empty user home: the page must not lean on the real ~/.ssh.
@@ -40,5 +50,10 @@ test('add a host by confirming its key fingerprint, then see its inventory', asy
   await expect(tree).toContainText('notes/sqlite:notes_data/notes.sqlite');
   await expect(tree).toContainText('covered by dump');
   await page.screenshot({ path: 'test-results/screenshots/hosts-discovery.png', fullPage: true });
+  // The stacks' .env files hold passwords and tokens: not one value may reach the page.
+  const html = await page.content();
+  const values = envValues();
+  expect(values.length).toBeGreaterThan(5);
+  for (const v of values) expect(html, 'an env value reached the page').not.toContain(v);
   expect(errors).toEqual([]);
 });
