@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { LifeboatError } from '../api/errors';
 import { encodeChunk, sampleEntropy } from './compress';
 import type { BlobLocation } from './blob-index';
+import type { PackTarget } from './pack-writer';
 import { type MasterKeys, blobAd, blobIdOf, blobNonce, seal } from './crypto';
 import { corrupt, hex, packPath } from './format';
 import type { SharedSegments } from './ingest';
@@ -38,13 +39,15 @@ export interface SealJob {
   readonly quality: number;
   /** Preferred worker (the one that hashed the chunk). */
   readonly worker?: number;
+  /** Write the blob into this pack on the worker instead of returning it (worker crypto only). */
+  readonly target?: PackTarget;
 }
 
-/** A sealed blob: ciphertext pieces (ending with the tag) and the method byte used. */
-export interface Sealed {
-  readonly method: number;
-  readonly pieces: Buffer[];
-}
+/**
+ * A sealed blob and the method byte used: its ciphertext pieces (ending with the tag), or —
+ * when the job had a `target` — where in that pack the worker wrote it.
+ */
+export type Sealed = { readonly method: number; readonly pieces: Buffer[] } | { readonly method: number; readonly placed: { readonly offset: number; readonly length: number } };
 
 /**
  * Hashing, compression and encryption of chunks that live in shared segment buffers. The
@@ -67,6 +70,7 @@ function workerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports -- the worker is eval'd source; require is its only import */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
+  const fs = require('node:fs') as typeof import('node:fs');
   const zlib = require('node:zlib') as typeof import('node:zlib');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const data = workerData as { segments?: { buffer: SharedArrayBuffer; offsets: number[]; size: number }; idKey: Uint8Array; entropyLimit: number };
@@ -112,7 +116,40 @@ function workerMain(): void {
   };
   // Transfer only buffers that own their memory (never a slice of Node's shared pool).
   const owned = (b: Buffer) => b.length >= 4096 && b.buffer.byteLength <= b.length + 1;
-  type Op = { op: string; seq: number; seg: number; off: number; len: number; type: number; id: Uint8Array; key: Uint8Array; counter: number; compressible: boolean; quality: number; bytes: Uint8Array; rawLength: number };
+  type Op = {
+    op: string;
+    seq: number;
+    seg: number;
+    off: number;
+    len: number;
+    type: number;
+    id: Uint8Array;
+    key: Uint8Array;
+    counter: number;
+    compressible: boolean;
+    quality: number;
+    bytes: Uint8Array;
+    rawLength: number;
+    target?: { pack: number; fd: number; start: number };
+  };
+  // Append offset of each pack this worker writes (packs live as long as the session's workers).
+  const packEnds = new Map<number, number>();
+  const place = (target: NonNullable<Op['target']>, pieces: Buffer[]) => {
+    const offset = packEnds.get(target.pack) ?? target.start;
+    let length = 0;
+    for (const b of pieces) length += b.length;
+    const pending = pieces;
+    let at = offset;
+    while (pending.length > 0) {
+      let n = fs.writevSync(target.fd, pending, at);
+      at += n;
+      // Short write: drop what went out and go on with the rest.
+      while (pending.length > 0 && n >= (pending[0] as Buffer).length) n -= (pending.shift() as Buffer).length;
+      if (n > 0) pending[0] = (pending[0] as Buffer).subarray(n);
+    }
+    packEnds.set(target.pack, offset + length);
+    return { offset, length };
+  };
   type Reply = Record<string, unknown>;
   const open = (m: Op, transfer: ArrayBuffer[]): Reply => {
     const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
@@ -175,6 +212,7 @@ function workerMain(): void {
     const last = cipher.final();
     if (last.length > 0) out.push(last);
     out.push(cipher.getAuthTag());
+    if (m.target) return { seq: m.seq, method, placed: place(m.target, out) };
     for (const b of out) if (owned(b)) transfer.push(b.buffer as ArrayBuffer);
     return { seq: m.seq, method, pieces: out };
   };
@@ -184,7 +222,7 @@ function workerMain(): void {
       if (m.op === 'open') return open(m, transfer);
       return sealOp(m, transfer);
     } catch (err) {
-      return { seq: m.seq, error: String((err as Error).message ?? err) };
+      return { seq: m.seq, error: String((err as Error).message ?? err), code: (err as { code?: unknown }).code };
     }
   };
   // A message is a batch of operations (everything the main thread asked for in one turn of its
@@ -237,7 +275,7 @@ export class WorkerCrypto implements ChunkCrypto {
         workerData: { ...(segments ? { segments } : {}), idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
       });
       const slot: Slot = { worker, load: 0, ops: [], transfer: [] };
-      worker.on('message', (m: { batch: { seq: number; error?: string }[] }) => {
+      worker.on('message', (m: { batch: { seq: number; error?: string; code?: unknown }[] }) => {
         for (const r of m.batch) this.settle(r);
       });
       worker.on('error', (err) => this.fail(err));
@@ -259,13 +297,15 @@ export class WorkerCrypto implements ChunkCrypto {
     }
   }
 
-  private settle(m: { seq: number; error?: string }): void {
+  private settle(m: { seq: number; error?: string; code?: unknown }): void {
     const p = this.pending.get(m.seq);
     if (!p) return;
     this.pending.delete(m.seq);
     p.slot.load--;
     if (this.pending.size === 0) for (const w of this.workers) w.worker.unref();
-    if (m.error) p.reject(new LifeboatError('internal', `chunk processing failed: ${m.error}`));
+    // A failed pack write keeps its errno code, so the sink can say "disk full" and what to do.
+    if (m.error && typeof m.code === 'string') p.reject(Object.assign(new Error(m.error), { code: m.code }));
+    else if (m.error) p.reject(new LifeboatError('internal', `chunk processing failed: ${m.error}`));
     else p.resolve(Object.assign(m, { worker: this.workers.indexOf(p.slot) }));
   }
 
@@ -307,11 +347,14 @@ export class WorkerCrypto implements ChunkCrypto {
   }
 
   async seal(seg: number, off: number, len: number, job: SealJob): Promise<Sealed> {
-    const m = (await this.send({ op: 'seal', seg, off, len, type: job.type, id: job.id, key: job.key, counter: job.counter, compressible: job.compressible, quality: job.quality }, [], job.worker)) as {
+    const { type, id, key, counter, compressible, quality, target } = job;
+    const m = (await this.send({ op: 'seal', seg, off, len, type, id, key, counter, compressible, quality, ...(target ? { target } : {}) }, [], job.worker)) as {
       method: number;
-      pieces: Uint8Array[];
+      pieces?: Uint8Array[];
+      placed?: { offset: number; length: number };
     };
-    return { method: m.method, pieces: m.pieces.map(asBuffer) };
+    if (m.placed) return { method: m.method, placed: m.placed };
+    return { method: m.method, pieces: (m.pieces ?? []).map(asBuffer) };
   }
 
   async open(id: Buffer, loc: BlobLocation, packKey: Buffer, bytes: Buffer): Promise<Buffer> {

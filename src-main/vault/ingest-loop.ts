@@ -160,7 +160,9 @@ export class IngestLoop implements FilesIngest {
     this.newShare = this.newShare * 0.9 + (known ? 0 : 0.1);
     if (known) return;
     sink.reserve(id, length);
-    const slot = sink.slot(length);
+    // The worker that hashed the chunk seals it and, where the storage allows, writes it into
+    // a pack of its own: the ciphertext never comes back to this thread.
+    const slot = sink.slot(length, worker);
     // A full pipeline of mostly new chunks means compression, not the source, sets the pace:
     // compress faster. A mostly-deduplicated backup fills the pipeline with hashing instead, and
     // its few new chunks get the better ratio for next to no time.
@@ -168,12 +170,13 @@ export class IngestLoop implements FilesIngest {
     const quality = busy && this.newShare > 0.5 ? FAST_QUALITY : DATA_QUALITY;
     let sealed;
     try {
-      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }) });
+      const target = worker === undefined ? undefined : await slot.pack.target();
+      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }), ...(target ? { target } : {}) });
     } catch (err) {
-      sink.fail(err);
-      throw err;
+      throw sink.fail(err);
     }
-    await sink.complete(slot, BlobType.data, id, length, sealed.pieces);
+    if ('placed' in sealed) await sink.placed(slot, BlobType.data, id, length, sealed.placed.offset, sealed.placed.length);
+    else await sink.complete(slot, BlobType.data, id, length, sealed.pieces);
   }
 
   private emit(file: FileState, off: number, length: number): void {

@@ -3,7 +3,7 @@ import { type MasterKeys, blobAd, blobNonce, seal } from './crypto';
 import { PACK_TARGET } from './format';
 import { type PackRecord, addPacks, writeIndexFile } from './index-files';
 import { PackWriter } from './pack-writer';
-import type { VaultStorage } from './storage';
+import { type VaultStorage, storageError } from './storage';
 
 /** Bytes of ciphertext allowed to wait for the disk before producers are held back. */
 const MAX_PENDING_WRITE = 8 * 1024 * 1024;
@@ -34,6 +34,8 @@ export interface Slot {
  */
 export class PackSink {
   private current: PackWriter | undefined;
+  /** One open pack per crypto worker: a worker writes its blobs into its own pack. */
+  private readonly lanes = new Map<number, PackWriter>();
   private readonly closing = new Set<PackWriter>();
   private readonly finishing = new Set<Promise<void>>();
   private readonly pending = new Map<string, number>();
@@ -63,15 +65,24 @@ export class PackSink {
     return this.index.get(id)?.rawLength ?? this.pending.get(id.toString('latin1'));
   }
 
-  /** Reserves the next place for a blob of about `rawLength` bytes (synchronous). */
-  slot(rawLength: number): Slot {
+  /**
+   * Reserves the next place for a blob of about `rawLength` bytes (synchronous). `lane` is the
+   * crypto worker that will seal it: each worker gets packs of its own, which it can write
+   * itself (`PackWriter.target`); without a lane the blob goes to the main thread's pack.
+   */
+  slot(rawLength: number, lane?: number): Slot {
     if (this.failure) throw this.failure;
-    this.current ??= new PackWriter(this.storage, this.keys);
-    const pack = this.current;
+    let pack = lane === undefined ? this.current : this.lanes.get(lane);
+    if (!pack) {
+      pack = new PackWriter(this.storage, this.keys);
+      if (lane === undefined) this.current = pack;
+      else this.lanes.set(lane, pack);
+    }
     const counter = pack.slot(rawLength);
     if (pack.estimate >= PACK_TARGET) {
       this.closing.add(pack);
-      this.current = undefined;
+      if (lane === undefined) this.current = undefined;
+      else this.lanes.delete(lane);
     }
     return { pack, counter, key: pack.key };
   }
@@ -80,14 +91,31 @@ export class PackSink {
   async complete(slot: Slot, type: number, id: Buffer, rawLength: number, pieces: Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
     const entry = slot.pack.append(slot.counter, type, id, rawLength, pieces);
+    this.count(rawLength, entry.length);
+    await this.finishIfDone(slot.pack);
+    if (slot.pack.pendingBytes > MAX_PENDING_WRITE) await slot.pack.drain();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Records a blob that a worker sealed and wrote into its slot's pack itself (see `PackWriter.target`). */
+  async placed(slot: Slot, type: number, id: Buffer, rawLength: number, offset: number, length: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    slot.pack.placed(slot.counter, type, id, rawLength, offset, length);
+    this.count(rawLength, length);
+    await this.finishIfDone(slot.pack);
+  }
+
+  private count(rawLength: number, stored: number): void {
     this.stats.blobsNew++;
     this.stats.bytesNew += rawLength;
-    this.stats.storedNew += entry.length;
-    if (this.closing.has(slot.pack) && slot.pack.open === 0) {
-      this.closing.delete(slot.pack);
-      await this.finishInBackground(slot.pack);
+    this.stats.storedNew += stored;
+  }
+
+  private async finishIfDone(pack: PackWriter): Promise<void> {
+    if (this.closing.has(pack) && pack.open === 0) {
+      this.closing.delete(pack);
+      await this.finishInBackground(pack);
     }
-    if (slot.pack.pendingBytes > MAX_PENDING_WRITE) await slot.pack.drain();
     if (this.failure) throw this.failure;
   }
 
@@ -98,9 +126,14 @@ export class PackSink {
     await this.complete(slot, type, id, rawLength, pieces);
   }
 
-  /** Marks the session failed (a blob could not be sealed); later calls throw `err`. */
-  fail(err: unknown): void {
-    this.failure ??= err;
+  /**
+   * Marks the session failed (a blob could not be sealed or written); later calls throw the
+   * first failure, which is returned — a worker's failed pack write becomes the storage error
+   * users see ("no space left …").
+   */
+  fail(err: unknown): unknown {
+    this.failure ??= storageError(err, 'a new pack', this.storage.root);
+    return this.failure;
   }
 
   private async finishInBackground(pack: PackWriter): Promise<void> {
@@ -134,6 +167,8 @@ export class PackSink {
   async flush(): Promise<string[]> {
     if (this.current) this.closing.add(this.current);
     this.current = undefined;
+    for (const pack of this.lanes.values()) this.closing.add(pack);
+    this.lanes.clear();
     for (const pack of [...this.closing]) {
       this.closing.delete(pack);
       if (pack.open !== 0) this.failure ??= new Error('flush with blobs still being sealed');
@@ -146,11 +181,15 @@ export class PackSink {
     return [...this.indexFiles];
   }
 
-  /** Drops open packs and waits for background work; used when a session fails. */
+  /**
+   * Drops open packs and waits for background work; used when a session fails. Stop the crypto
+   * workers first: one may still be writing into an open pack's descriptor.
+   */
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
-    const packs = [...this.closing, ...(this.current ? [this.current] : [])];
+    const packs = [...this.closing, ...(this.current ? [this.current] : []), ...this.lanes.values()];
     this.current = undefined;
+    this.lanes.clear();
     this.closing.clear();
     await Promise.all(packs.map((p) => p.abort()));
     while (this.finishing.size > 0) await Promise.race(this.finishing);

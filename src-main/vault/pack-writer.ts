@@ -37,6 +37,22 @@ export function encodeTrailer(entries: readonly BlobEntry[]): Buffer {
 const MAX_PIECES = 512;
 
 /**
+ * Where a worker thread writes a pack's blobs itself (`pwrite` on the pack's descriptor): the
+ * worker keeps one append offset per pack, starting at `start`, and reports where each blob
+ * landed. Its ciphertext never crosses to the main thread — no transfer, no main-thread write,
+ * no garbage there.
+ */
+export interface PackTarget {
+  /** Names the pack for the worker (unique in this process). */
+  readonly pack: number;
+  readonly fd: number;
+  /** First byte after the header. */
+  readonly start: number;
+}
+
+let nextPackNumber = 1;
+
+/**
  * Streams one pack to `tmp/`. A blob first gets a slot (its counter, hence its nonce) and is
  * then appended when its ciphertext is ready — in any order; the trailer records where each
  * one landed. Writes go to the file in the background, in append order; `finish` appends the
@@ -55,6 +71,9 @@ export class PackWriter {
   private failure: unknown;
   private writer: AtomicWriter | undefined;
   private readonly opening: Promise<AtomicWriter>;
+  private readonly number = nextPackNumber++;
+  /** How blobs reach the file: appended here, or placed by workers (never both in one pack). */
+  private mode: 'append' | 'placed' | undefined;
   /** Slots handed out but not yet appended. */
   open = 0;
   /** Bytes appended plus the plain size of blobs still being sealed (for rotation). */
@@ -94,6 +113,7 @@ export class PackWriter {
   /** Appends a sealed blob (ciphertext pieces ending with the tag) into its reserved slot. */
   append(counter: number, type: number, id: Buffer, rawLength: number, pieces: Buffer[]): BlobEntry {
     if (this.failure) throw this.failure;
+    this.setMode('append');
     const length = byteLength(pieces);
     const entry: BlobEntry = { type, id, counter, offset: this.offset, length, rawLength };
     this.entries[counter] = entry;
@@ -102,6 +122,34 @@ export class PackWriter {
     this.open--;
     this.enqueue(pieces);
     return entry;
+  }
+
+  /**
+   * Where a worker may write this pack's blobs, or undefined when the storage offers no
+   * descriptor (then seal to pieces and `append`). A pack is written one way or the other:
+   * every pack of a storage gets the same answer.
+   */
+  async target(): Promise<PackTarget | undefined> {
+    const writer = await this.opening;
+    if (writer.fd === undefined || !writer.writeAt) return undefined;
+    return { pack: this.number, fd: writer.fd, start: PACK_HEADER };
+  }
+
+  /** Records a blob a worker wrote through `target()` at `offset` (`length` bytes of ciphertext). */
+  placed(counter: number, type: number, id: Buffer, rawLength: number, offset: number, length: number): BlobEntry {
+    if (this.failure) throw this.failure;
+    this.setMode('placed');
+    const entry: BlobEntry = { type, id, counter, offset, length, rawLength };
+    this.entries[counter] = entry;
+    this.offset = Math.max(this.offset, offset + length);
+    this.estimate += length - rawLength;
+    this.open--;
+    return entry;
+  }
+
+  private setMode(mode: 'append' | 'placed'): void {
+    if (this.mode !== undefined && this.mode !== mode) throw new Error('a pack cannot mix placed and appended blobs');
+    this.mode = mode;
   }
 
   private enqueue(pieces: Buffer[]): void {
@@ -145,9 +193,16 @@ export class PackWriter {
     footer.writeUInt32LE(byteLength(trailer), 0);
     footer.writeUInt32LE(entries.length, 4);
     footer.write('LBPE', 12, 'latin1');
-    this.enqueue([...trailer, footer]);
     try {
-      await this.drain();
+      if (this.mode === 'placed') {
+        // The blobs were written by workers at explicit positions; the header went first.
+        await this.drain();
+        const writer = this.writer ?? (await this.opening);
+        await (writer.writeAt as NonNullable<AtomicWriter['writeAt']>)([...trailer, footer], this.offset);
+      } else {
+        this.enqueue([...trailer, footer]);
+        await this.drain();
+      }
       await (this.writer ?? (await this.opening)).commit(packPath(this.packHex));
     } catch (err) {
       await this.abort();

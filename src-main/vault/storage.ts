@@ -16,6 +16,14 @@ export interface AtomicWriter {
   /** Bytes written so far. */
   readonly bytes: number;
   write(chunks: readonly Uint8Array[]): Promise<void>;
+  /**
+   * The open descriptor, for local files only: worker threads write sealed blobs into a pack
+   * with positional writes (`pwrite`), so their ciphertext never crosses to the main thread.
+   * Whoever uses it must finish before `commit` or `abort` closes it.
+   */
+  readonly fd?: number;
+  /** Writes at an explicit position (files that other threads write through `fd` too). */
+  writeAt?(chunks: readonly Uint8Array[], position: number): Promise<void>;
   /** Reads back what was written (copy verifies a file before it becomes visible). */
   read(into: Buffer, position: number): Promise<number>;
   /** fsync, close, rename to `path`, fsync the directory. */
@@ -178,14 +186,15 @@ export class LocalStorage implements VaultStorage {
       },
       write: async (chunks) => {
         try {
-          let pending = chunks.filter((c) => c.byteLength > 0);
-          while (pending.length > 0) {
-            const total = pending.reduce((n, c) => n + c.byteLength, 0);
-            const { bytesWritten } = await handle.writev(pending as Uint8Array[]);
-            bytes += bytesWritten;
-            if (bytesWritten >= total) break;
-            pending = skipBytes(pending, bytesWritten);
-          }
+          bytes += await writeAll(handle, chunks);
+        } catch (err) {
+          throw storageError(err, tmpName, root);
+        }
+      },
+      fd: handle.fd,
+      writeAt: async (chunks, position) => {
+        try {
+          await writeAll(handle, chunks, position);
         } catch (err) {
           throw storageError(err, tmpName, root);
         }
@@ -234,6 +243,20 @@ export class LocalStorage implements VaultStorage {
     }
     for (const dir of dirs) await fsyncDir(dir).catch(() => undefined);
   }
+}
+
+/** Writes every byte of `chunks` (at `position`, or at the file's offset), retrying short writes. */
+async function writeAll(handle: fsp.FileHandle, chunks: readonly Uint8Array[], position?: number): Promise<number> {
+  let pending = chunks.filter((c) => c.byteLength > 0);
+  let done = 0;
+  while (pending.length > 0) {
+    const total = pending.reduce((n, c) => n + c.byteLength, 0);
+    const { bytesWritten } = await handle.writev(pending as Uint8Array[], position === undefined ? undefined : position + done);
+    done += bytesWritten;
+    if (bytesWritten >= total) break;
+    pending = skipBytes(pending, bytesWritten);
+  }
+  return done;
 }
 
 /** The chunks after the first `n` bytes (for short writes). */
