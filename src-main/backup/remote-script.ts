@@ -1,13 +1,4 @@
-/**
- * Shell functions for scripts that run a pipeline in a container: `kids PID` lists a process's
- * children from /proc (a command name may hold spaces or parentheses, so each stat line is cut
- * at its last ")"); `leaves PID` sends TERM to the leaves of its tree — the tools — and leaves
- * the shells between them alive to reap them.
- */
-const treeFunctions = [
-  'kids() { for f in /proc/[0-9]*/stat; do read -r l < "$f" 2>/dev/null || continue; r=${l##*) }; r=${r#* }; [ "${r%% *}" = "$1" ] && { q=${f#/proc/}; echo "${q%/stat}"; }; done; }',
-  'leaves() { c=$(kids "$1"); if [ -z "$c" ]; then kill -TERM "$1" 2>/dev/null; else for k in $c; do leaves "$k"; done; fi; }',
-].join('\n');
+import { procTreeFunctions as treeFunctions } from '../hosts/remote-watchdog';
 
 /**
  * Makes a script stoppable by the TERM that cancel sends to its shell (`containerSpawn`'s

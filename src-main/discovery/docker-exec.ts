@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { LifeboatError } from '../api/errors';
+import { containerPidMarker, containerStopArgv, containerWatchedArgv } from '../hosts/remote-watchdog';
 
 /** Result of a command run inside a container. */
 export interface ContainerExecResult {
@@ -9,10 +10,19 @@ export interface ContainerExecResult {
   readonly stderr: string;
 }
 
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 /**
  * Runs an argv array inside a container (never a shell string built from data), with a time
  * limit, an AbortSignal and an output cap. The container's own environment applies, so
  * credentials are read inside it and never pass through Lifeboat or an argument list.
+ *
+ * Closing a Docker attach stream does not stop an exec'd process, and Docker has no call that
+ * does, so the command reports its pid first (`containerWatchedArgv`) and a timeout or cancel
+ * runs a second exec that stops its process tree (`containerStopArgv`: TERM to the leaves,
+ * KILL after a grace period). The caller is answered once the process is gone and its stream
+ * has been read to the end: an attach stream left unread wedges the container's execs on
+ * Docker 20.10 (see `docker-spawn.ts`).
  */
 export async function containerExec(
   docker: Docker,
@@ -23,35 +33,87 @@ export async function containerExec(
   const timeoutMs = options.timeoutMs ?? 20_000;
   const maxBytes = options.maxBytes ?? 8 * 2 ** 20;
   if (options.signal?.aborted) throw new LifeboatError('cancelled', 'cancelled');
-  const exec = await docker.getContainer(container).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, AttachStdin: false, ...(options.user ? { User: options.user } : {}) });
+  const watched = containerWatchedArgv(argv);
+  const target = docker.getContainer(container);
+  const user = options.user ? { User: options.user } : {};
+  const exec = await target.exec({ Cmd: watched.argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, ...user });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & { destroy(): void };
   const out: Buffer[] = [];
   let outBytes = 0;
   let err = '';
+  // The first stderr line is the pid marker; anything else before it (a shell that could not
+  // start, say) is stderr as usual.
+  let head: string | undefined = '';
+  let announce: (pid: string | undefined) => void = () => undefined;
+  const pid = new Promise<string | undefined>((resolve) => (announce = resolve));
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   stdout.on('data', (c: Buffer) => {
     outBytes += c.length;
     if (outBytes <= maxBytes) out.push(c);
   });
-  stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-4096)));
+  const addErr = (text: string) => (err = (err + text).slice(-4096));
+  stderr.on('data', (c: Buffer) => {
+    if (head === undefined) return addErr(c.toString('utf8'));
+    head += c.toString('utf8');
+    const match = new RegExp(`^${containerPidMarker}(\\d+)\\n`).exec(head);
+    if (match) {
+      announce(match[1]);
+      addErr(head.slice(match[0].length));
+      head = undefined;
+    } else if (head.length > 200 || (head.includes('\n') && !head.startsWith(containerPidMarker))) {
+      announce(undefined);
+      addErr(head);
+      head = undefined;
+    }
+  });
   docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise<void>((resolve, reject) => {
+  let ended = false;
+  const streamDone = new Promise<void>((resolve) => {
+    const end = () => {
+      ended = true;
+      announce(undefined);
+      resolve();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+  });
+  /** Stops the process tree and waits (bounded) for Docker to end the stream, still reading it. */
+  const stop = async (): Promise<void> => {
+    const known = await Promise.race([pid, delay(5_000).then(() => undefined)]);
+    if (known && !ended) {
+      try {
+        const stopper = await target.exec({ Cmd: containerStopArgv(known, watched.trapped), AttachStdout: false, AttachStderr: false, ...user });
+        await Promise.race([stopper.start({ Detach: true }), delay(10_000)]);
+        await Promise.race([streamDone, delay(15_000)]);
+      } catch {
+        /* the container or the process may already be gone */
+      }
+    }
+    stream.destroy();
+  };
+  const failure = await new Promise<LifeboatError | undefined>((resolve) => {
     const timer = setTimeout(() => done(new LifeboatError('timeout', `a command in ${container} did not finish within ${Math.round(timeoutMs / 1000)} s`, 'the container may be overloaded; try again')), timeoutMs);
     const onAbort = () => done(new LifeboatError('cancelled', `the command in ${container} was cancelled`));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    function done(e?: Error) {
+    if (options.signal?.aborted) onAbort();
+    let settled = false;
+    function done(e?: LifeboatError) {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (e) {
-        stream.destroy();
-        reject(e);
-      } else resolve();
+      resolve(e);
     }
-    stream.on('end', () => done());
-    stream.on('close', () => done());
-    stream.on('error', (e: Error) => done(new LifeboatError('remote-failed', `exec in ${container} failed: ${e.message}`)));
+    void streamDone.then(() => done());
+    stream.on('error', (e: Error) => done(new LifeboatError('remote-failed', `exec in ${container} failed: ${e.message}`, 'check that the container is running, then try again')));
   });
+  if (failure) {
+    await stop();
+    throw failure;
+  }
+  if (head) addErr(head);
   const info = (await exec.inspect()) as { ExitCode?: number | null };
   return { exitCode: info.ExitCode ?? null, stdout: Buffer.concat(out), stderr: err };
 }

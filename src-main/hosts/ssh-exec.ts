@@ -1,5 +1,6 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { LifeboatError } from '../api/errors';
+import { watchdogStdinLine, watchedCommand } from './remote-watchdog';
 
 /** Options of one remote command: time limit, cancellation, output cap, stdin. */
 export interface ExecOptions {
@@ -7,6 +8,7 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
   /** Stdout beyond this is an error (protects memory from a runaway command). Default 16 MiB. */
   readonly maxBytes?: number;
+  /** Small data for the command's stdin (at most 4 MiB; stream anything larger with sshSpawn). */
   readonly stdin?: string | Buffer;
 }
 
@@ -23,12 +25,24 @@ export interface ExecResult {
 export { shellQuote } from '../sync/shell-quote';
 
 /**
- * Runs one command over SSH with a timeout and an AbortSignal; on either, the channel is
- * signalled and closed. The command string must be built with `shellQuote` for any data.
+ * Runs one command over SSH with a timeout and an AbortSignal. The command runs under a small
+ * watchdog shell (`remote-watchdog.ts`) that holds the channel's stdin: when the channel
+ * closes — on timeout, cancel, an output overflow or a lost connection — the command's whole
+ * process tree on the server gets TERM, then KILL after a grace period. (sshd itself never
+ * signals a command when a channel closes, and refuses channel signals for root logins.)
+ * Exit code, stdout and stderr of a normal run are the command's own; a command killed by a
+ * signal reports the shell's code for it (128 + n) rather than a signal name.
+ * The command string must be built with `shellQuote` for any data.
  */
 export function sshExec(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxBytes = options.maxBytes ?? 16 * 2 ** 20;
+  let stdinLine: Buffer;
+  try {
+    stdinLine = watchdogStdinLine(options.stdin);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
   return new Promise<ExecResult>((resolve, reject) => {
     let channel: ClientChannel | undefined;
     let settled = false;
@@ -45,17 +59,14 @@ export function sshExec(client: Client, command: string, options: ExecOptions = 
       if (settled) return;
       settled = true;
       cleanup();
-      try {
-        channel?.signal('KILL');
-      } catch {
-        /* the channel may already be gone */
-      }
+      // Closing the channel is the stop signal: sshd closes the watchdog's stdin, and the
+      // watchdog stops the command's tree.
       channel?.close();
       reject(error);
     }
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    client.exec(command, (e, ch) => {
+    client.exec(watchedCommand(command), (e, ch) => {
       if (settled) {
         ch?.close();
         return;
@@ -81,8 +92,9 @@ export function sshExec(client: Client, command: string, options: ExecOptions = 
         cleanup();
         resolve({ code: code ?? null, ...(signalName ? { signal: signalName } : {}), stdout: Buffer.concat(out), stderr: err });
       });
-      if (options.stdin !== undefined) ch.end(options.stdin);
-      else ch.end();
+      // The stdin line, and then stdin stays open until the channel closes: its EOF is what
+      // tells the watchdog to stop the command.
+      ch.write(stdinLine);
     });
   });
 }
