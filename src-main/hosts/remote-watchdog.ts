@@ -65,18 +65,20 @@ const sshWatcher = [
 /**
  * The watchdog shell of an SSH exec (`sh -c SCRIPT lifeboat-exec COMMAND`). Its first stdin
  * line is the command's stdin, encoded for `printf %b` (empty: /dev/null); EOF before that line
- * means the client is already gone and nothing runs. The command runs in the login shell
- * (`$SHELL -c`, as sshd would run it) in the background with its own stdin, the watcher gets
- * the channel's stdin, and the watchdog exits with the command's status. Its stdout and stderr
- * are the channel's, untouched; the watcher writes nothing.
+ * means the client is already gone and nothing runs. The command runs in a fresh `sh -c`
+ * in the background with its own stdin, the watcher gets the channel's stdin, and the watchdog
+ * exits with the command's status. Its stdout and stderr are the channel's, untouched; the
+ * watcher writes nothing. `sh` rather than the login shell (`$SHELL`, which sshd uses): our
+ * commands are POSIX sh; a zsh, fish or tcsh login no longer reinterprets them; and bash,
+ * started again under sshd's environment, would source ~/.bashrc a second time per exec.
  */
 const sshWatchdogScript = [
   procTreeFunctions,
   stopFunctions,
   'IFS= read -r d || exit 0',
   'exec 3<&0',
-  `if [ -n "$d" ]; then printf '%b' "$d" | "\${SHELL:-/bin/sh}" -c "$1" 3<&- &`,
-  `else "\${SHELL:-/bin/sh}" -c "$1" </dev/null 3<&- &`,
+  `if [ -n "$d" ]; then printf '%b' "$d" | sh -c "$1" sh 3<&- &`,
+  'else sh -c "$1" sh </dev/null 3<&- &',
   'fi',
   'c=$!',
   `(\n${sshWatcher}\n) <&3 >/dev/null 2>&1 &`,

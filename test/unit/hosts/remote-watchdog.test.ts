@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('containerWatchedArgv and containerStopArgv', () => {
 
 /**
  * The watchdog itself, run here by each shell a server may have as `sh` (dash, bash in its sh
- * mode, busybox ash): a temp dir with an `sh` link goes first in PATH and is also $SHELL.
+ * mode, busybox ash): a temp dir with an `sh` link goes first in PATH.
  * The pipe to its stdin plays the SSH channel.
  */
 const shells = [
@@ -105,7 +105,7 @@ function shellDir(binary: string): string {
 
 function start(dir: string, command: string, stdin?: string | Buffer): { child: ChildProcess; done: Promise<{ code: number | null; stdout: Buffer; stderr: string }> } {
   const sh = join(dir, 'sh');
-  const child = spawn(sh, ['-c', watchedCommand(command)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, SHELL: sh }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(sh, ['-c', watchedCommand(command)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` }, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
   child.stdout?.on('data', (c: Buffer) => out.push(c));
@@ -131,6 +131,24 @@ function commandLines(text: string): string[] {
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
+describe('the watchdog under a bash login', () => {
+  it.runIf(existsSync('/usr/bin/bash'))('has ~/.bashrc sourced once per exec, by the login shell, as before', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lifeboat-watchdog-home-'));
+    dirs.push(home);
+    writeFileSync(join(home, '.bashrc'), 'echo sourced >&2\n');
+    // bash sources ~/.bashrc for `bash -c` when SSH_CLIENT is set: what sshd's login shell does.
+    const child = spawn('/usr/bin/bash', ['-c', watchedCommand('echo ran')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SSH_CLIENT: '127.0.0.1 1 22', SHELL: '/usr/bin/bash' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdin.write(watchdogStdinLine());
+    await new Promise((r) => child.on('close', r));
+    child.stdin.end();
+    expect({ out, err }).toEqual({ out: 'ran\n', err: 'sourced\n' });
+  });
+});
+
 describe.each(shells)('the watchdog under %s', (_name, binary) => {
   const dir = shellDir(binary);
 
@@ -152,7 +170,7 @@ describe.each(shells)('the watchdog under %s', (_name, binary) => {
 
   it('runs nothing when stdin closes before its first line', async () => {
     const sh = join(dir, 'sh');
-    const child = spawn(sh, ['-c', watchedCommand('echo ran')], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, SHELL: sh } });
+    const child = spawn(sh, ['-c', watchedCommand('echo ran')], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` } });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stdin.end();
