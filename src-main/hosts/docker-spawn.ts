@@ -4,20 +4,20 @@ import { LifeboatError } from '../api/errors';
 import { type RemoteExit, type RemoteProcess, type SpawnOptions, tailCollector } from './remote-process';
 
 /**
- * Splits Docker's multiplexed attach stream (8-byte frame headers: stream id, size) into stdout
- * with backpressure (pushed downstream through the Transform) and stderr (handed to `onStderr`).
- * docker-modem's demuxStream ignores backpressure, which would buffer a whole dump in memory.
+ * Docker's multiplexed attach stream (8-byte frame headers: stream id, size), parsed as it
+ * arrives: stdout and stderr payloads go to their callbacks, in order, synchronously.
  */
-export class DockerDemux extends Transform {
+export class DockerFrames {
   private header = Buffer.alloc(0);
   private remaining = 0;
   private streamId = 0;
 
-  constructor(private readonly onStderr: (chunk: Buffer) => void) {
-    super();
-  }
+  constructor(
+    private readonly onStdout: (payload: Buffer) => void,
+    private readonly onStderr: (payload: Buffer) => void,
+  ) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+  push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.remaining === 0) {
@@ -35,13 +35,36 @@ export class DockerDemux extends Transform {
       offset += take;
       this.remaining -= take;
       if (this.streamId === 2) this.onStderr(payload);
-      else if (this.streamId === 1) this.push(payload);
+      else if (this.streamId === 1) this.onStdout(payload);
     }
+  }
+
+  /** True when the stream stopped inside a frame (a cut connection, not a clean end). */
+  get partial(): boolean {
+    return this.remaining > 0 || this.header.length > 0;
+  }
+}
+
+/**
+ * Splits Docker's multiplexed attach stream into stdout with backpressure (pushed downstream
+ * through the Transform) and stderr (handed to `onStderr`). docker-modem's demuxStream ignores
+ * backpressure, which would buffer a whole dump in memory.
+ */
+export class DockerDemux extends Transform {
+  private readonly frames: DockerFrames;
+
+  constructor(onStderr: (chunk: Buffer) => void) {
+    super();
+    this.frames = new DockerFrames((payload) => this.push(payload), onStderr);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.frames.push(chunk);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    callback(this.remaining > 0 || this.header.length > 0 ? new Error('the Docker stream ended inside a frame') : null);
+    callback(this.frames.partial ? new Error('the Docker stream ended inside a frame') : null);
   }
 }
 
@@ -81,8 +104,10 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
   const raw = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as NodeJS.ReadWriteStream & { destroy(): void; end(b?: Buffer): void };
   const stderr = tailCollector();
   let pid: string | undefined;
+  let knowPid: () => void = () => undefined;
+  const pidKnown = new Promise<void>((resolve) => (knowPid = resolve));
   let pending = '';
-  const demux = new DockerDemux((chunk) => {
+  const onStderr = (chunk: Buffer) => {
     if (pid === undefined) {
       pending += chunk.toString('utf8');
       const match = new RegExp(`^${pidMarker}(\\d+)\\n`).exec(pending);
@@ -94,33 +119,63 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
         pid = '';
         stderr.push(pending);
       }
+      if (pid !== undefined) knowPid();
       return;
     }
     stderr.push(chunk);
-  });
+  };
   let killed = false;
+  /** Set by kill: stdout is dropped from then on; stderr (the pid marker among it) is still parsed. */
+  let abandoned = false;
   let rawEnded = false;
   const rawStream = raw as unknown as Readable;
+  // Frames are parsed straight off the attach stream and only stdout is held back by its reader
+  // (the attach stream pauses while stdout is full). Nothing sits unparsed between the two: the
+  // pid marker on stderr can arrive after stdout has filled up, and a kill must still see it.
+  const stdout = new Readable({
+    read() {
+      if (!abandoned) rawStream.resume();
+    },
+  });
+  const frames = new DockerFrames((payload) => {
+    if (!abandoned && !stdout.push(payload)) rawStream.pause();
+  }, onStderr);
+  rawStream.on('data', (chunk: Buffer) => frames.push(chunk));
   const rawFinished = new Promise<void>((resolve) => {
-    const ended = () => {
+    const ended = (err?: Error) => {
+      if (rawEnded) return;
       rawEnded = true;
+      if (!abandoned) {
+        if (!err && frames.partial) err = new Error('the Docker stream ended inside a frame');
+        if (err) stdout.destroy(err);
+        else stdout.push(null);
+      }
       resolve();
     };
-    rawStream.once('end', ended);
-    rawStream.once('close', ended);
-    rawStream.once('error', ended);
+    rawStream.once('end', () => ended());
+    // Docker ends the stream when the process is done; a close without that end is a cut connection.
+    rawStream.once('close', () => ended(new Error('the connection to Docker closed before the command finished')));
+    rawStream.once('error', (err: Error) => ended(err));
   });
-  const kill = async () => {
-    if (killed) return;
+  // One stop, shared by every caller: the abort listener usually starts it, and whoever then
+  // awaits `kill()` (a pull's error path) waits for that same TERM and drain to finish. Returning
+  // early let a cancelled pull report back while the stop was still in flight; whatever came
+  // next — a synchronous `docker exec` (the tests), the CLI exiting — left this stream unread
+  // or torn down while the process exited, and dockerd wedged the container's execs.
+  let stopping: Promise<void> | undefined;
+  const kill = (): Promise<void> => (stopping ??= stop());
+  const stop = async (): Promise<void> => {
     killed = true;
     // Keep reading (and dropping) what is in flight while the TERM is delivered: an attach
     // stream nobody reads blocks dockerd's copy of the output, and with it the container's
     // other execs — the kill itself and every later `docker exec` (seen on Docker 20.10).
-    rawStream.unpipe(demux);
-    rawStream.on('data', () => undefined);
+    abandoned = true;
     rawStream.resume();
-    if (pid) {
-      try {
+    try {
+      // The marker may still be on its way behind the output (stdout and stderr are copied
+      // separately): without the pid the process cannot be stopped.
+      if (pid === undefined && !rawEnded) await Promise.race([pidKnown, rawFinished, delay(5_000)]);
+      if (pid) {
         // The shell's builtin: many images (Debian's postgres among them) have no kill executable.
         const send = async () => {
           const killer = await target.exec({ Cmd: ['sh', '-c', 'kill -TERM "$1"', 'sh', pid as string], AttachStdout: false, AttachStderr: false, ...(options.user ? { User: options.user } : {}) });
@@ -130,19 +185,18 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
         // Let the process end and Docker close the stream by itself (still draining): tearing
         // the attach connection down under a running exec is what leaves dockerd stuck.
         await Promise.race([rawFinished, delay(5_000)]);
-      } catch {
-        /* the process may already be gone */
       }
+    } catch {
+      /* the process may already be gone */
     }
     raw.destroy();
     // The output was abandoned: end it so `done` settles even if Docker never closes the stream.
-    demux.destroy();
+    stdout.destroy();
   };
   const onAbort = () => void kill();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.stdin instanceof Readable) options.stdin.pipe(raw as unknown as NodeJS.WritableStream);
   else if (options.stdin) raw.end(options.stdin);
-  (raw as unknown as Readable).pipe(demux);
   const done = new Promise<RemoteExit>((resolve) => {
     let settled = false;
     const finish = async () => {
@@ -164,14 +218,14 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
       }
       resolve({ code, ...(killed ? { signal: 'TERM' } : {}), stderr: stderr.text() });
     };
-    demux.on('end', () => void finish());
-    demux.on('close', () => {
+    stdout.on('end', () => void finish());
+    stdout.on('close', () => {
       // A reader that gave up early (error, cancel) abandons a process that is still writing:
       // stop it, or its unread attach stream would wedge the container's execs.
       if (!rawEnded) void kill();
       void finish();
     });
-    demux.on('error', () => void finish());
+    stdout.on('error', () => void finish());
   });
-  return { stdout: demux, done, kill };
+  return { stdout, done, kill };
 }
