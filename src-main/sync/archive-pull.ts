@@ -5,7 +5,7 @@ import { defaultBlockSize } from './block-delta';
 import { WireCounter } from './remote-tree';
 import { receiveTar } from './tar-ingest';
 import { TarFileStore } from './ingest-pipeline';
-import { type PullContext, type PullOptions, type PulledTree, type RootMeta, defaultDeltaThreshold, ingestInto, storeMember } from './tree-pull';
+import { type PullContext, type PullOptions, type PulledTree, type RootMeta, defaultDeltaThreshold, ingestInto, storeMember, wholeIngest } from './tree-pull';
 
 /**
  * The last rung: Docker's archive endpoint (`GET /containers/{id}/archive`) on a container that
@@ -18,7 +18,7 @@ export async function pullArchive(access: ArchiveAccess, ctx: PullContext, tunin
   const blockSize = tuning.blockSize ?? defaultBlockSize;
   const { signal } = ctx;
   const wire = new WireCounter();
-  const ingest = ingestInto(ctx);
+  const ingest = wholeIngest(ingestInto(ctx));
   const entries: TreeEntry[] = [];
   const warnings: string[] = [];
   let root: RootMeta | undefined;

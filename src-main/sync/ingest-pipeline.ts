@@ -11,9 +11,10 @@ const STREAM_HIGH = 4 * 1024 * 1024;
  * Stores several files at once. The vault's ingest of one stream returns only when its last
  * chunk is hashed, sealed and packed; done file by file, a tree of small files leaves the
  * network and the crypto workers idle in turns. Small bodies are buffered and stored in the
- * background, at most `maxTasks` at a time and at most `maxBuffered` bytes held. The vault's
- * segment pool has four 16 MiB buffers and every running ingest holds one; three tasks leave
- * the fourth for a large file's stream to roll over into, so it never waits on small ones.
+ * background, at most `maxTasks` at a time and at most `maxBuffered` bytes held. (A tree pull's
+ * tasks only read a body into its one ingest loop — `loopIngest` — and end when it is read;
+ * a separate ingest per task would hold one of the vault's four segments each, so three tasks
+ * leave the fourth for a large file's stream to roll over into.)
  */
 export class IngestPipeline {
   private readonly running = new Set<Promise<void>>();
@@ -166,6 +167,7 @@ export class TarFileStore {
     done.catch(() => undefined);
     if (size > BUFFER_MAX) {
       let release: (() => void) | undefined;
+      let reading = true;
       const unhold = () => {
         release?.();
         release = undefined;
@@ -176,12 +178,18 @@ export class TarFileStore {
       const sink: BodySink = {
         write: (chunk) => {
           queue.write(chunk);
-          if (queue.queued > STREAM_HIGH && !release) release = flow.hold();
+          // Once the store gave up nothing reads the queue: a hold then would never be released.
+          if (reading && queue.queued > STREAM_HIGH && !release) release = flow.hold();
         },
         end: () => queue.end(),
         fail: (err) => queue.fail(err),
       };
-      this.enqueue(0, flow, () => store(queue).finally(unhold), result);
+      const stored = () =>
+        store(queue).finally(() => {
+          reading = false;
+          unhold();
+        });
+      this.enqueue(0, flow, stored, result);
       return { sink, done };
     }
     const queue = new BodyQueue(tap);
@@ -205,15 +213,21 @@ export class TarFileStore {
       .then(() => this.pipeline.start(bytes, task))
       .then(
         (started) => {
-          started.done.catch((err: unknown) => (this.failure ??= err));
+          started.done.catch((err: unknown) => this.fail(err, flow));
           result.resolve(started.done);
         },
         (err: unknown) => {
-          this.failure ??= err;
+          this.fail(err, flow);
           result.reject(err);
         },
       )
       .finally(release);
+  }
+
+  /** A store failed: no later file can be stored, so the transfer ends now (not at the next member, and never paused for good). */
+  private fail(err: unknown, flow: Flow): void {
+    this.failure ??= err;
+    flow.stop(this.failure instanceof Error ? this.failure : new Error(String(this.failure)));
   }
 
   /** Waits until every file started is stored; throws the first failure. */

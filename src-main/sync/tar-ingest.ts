@@ -146,10 +146,16 @@ export interface BodySink {
   fail(err: Error): void;
 }
 
-/** Lets a consumer stop the source for a while (backpressure), from any member's callbacks. */
+/** Lets a consumer stop the source for a while (backpressure), or for good, from any member's callbacks. */
 export interface Flow {
   /** Pauses the source until every hold taken is released; returns the release (idempotent). */
   hold(): () => void;
+  /**
+   * Ends the transfer from the consumer's side (a body could not be stored): the source is
+   * destroyed, the open sink fails and `receiveTar` rejects with `err` as it is. Without it a
+   * consumer that failed while holding the source would leave it paused for good.
+   */
+  stop(err: Error): void;
 }
 
 /** Options of `receiveTar`. */
@@ -166,7 +172,7 @@ export interface ReceiveOptions {
  * through `tarMembers` spends much of its main-thread time on exactly that. `onMember` gets the
  * header and returns the sink (or nothing: the body is skipped). Backpressure is explicit: a
  * consumer that cannot keep up takes a `flow.hold()`; sinks still receive the rest of the chunk
- * being parsed (at most one source chunk more). Resolves when the archive ended cleanly and
+ * being parsed (at most one source chunk more). A consumer that cannot go on calls `flow.stop`. Resolves when the archive ended cleanly and
  * every sink got `end`; a truncated or malformed stream, a throwing callback or the signal
  * rejects, failing the open sink, and destroys the source.
  */
@@ -187,14 +193,17 @@ export function receiveTar(source: Readable, onMember: (header: TarHeader, flow:
           if (--holds === 0 && !settled) source.resume();
         };
       },
+      stop(err) {
+        finish(err, true);
+      },
     };
-    const finish = (err?: Error) => {
+    const finish = (err?: Error, asIs = false) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       source.off('data', onData);
       if (!err) return resolve();
-      const failure = asError(err);
+      const failure = asIs ? err : asError(err);
       open?.fail(failure);
       open = undefined;
       source.destroy();

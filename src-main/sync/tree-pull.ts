@@ -2,6 +2,7 @@ import { LifeboatError } from '../api/errors';
 import { hex, parseHexId } from '../vault/format';
 import { readTreeEntries } from '../vault/item-reader';
 import type { ByteReader } from '../vault/ingest';
+import type { FilesIngest } from '../vault/ingest-loop';
 import type { ItemOptions, SnapshotWriter } from '../vault/snapshot-writer';
 import type { Snapshot, SnapshotItem, TreeEntry } from '../vault/snapshots';
 import type { Vault } from '../vault/vault';
@@ -90,17 +91,52 @@ export function ingestInto(ctx: PullContext): Ingest {
 }
 
 /**
+ * How a tar member's body is stored: resolves once the body has been read (its memory is free
+ * and the tar can move on), with the promise of what was stored. Through one ingest loop for
+ * the whole tar (`loopIngest`) reading ends long before storing does.
+ */
+export type MemberIngest = (body: ByteReader) => Promise<{ readonly stored: Promise<{ chunks: string[]; size: number }> }>;
+
+/** A member stored by its own ingest (archive pulls): read and stored are one wait. */
+export function wholeIngest(ingest: Ingest): MemberIngest {
+  return async (body) => {
+    const stored = await ingest(body);
+    return { stored: Promise.resolve(stored) };
+  };
+}
+
+/** Members stored back to back through one ingest loop (the tar of a tree pull). */
+export function loopIngest(files: FilesIngest): MemberIngest {
+  return async (body) => {
+    const chunks: string[] = [];
+    const handle = files.add(body, (id) => chunks.push(hex(id)));
+    await handle.read;
+    return { stored: handle.done.then((size) => ({ chunks, size })) };
+  };
+}
+
+/**
  * Stores a tar member's body through `files` (held and stored in the background when small,
  * streamed when large), with block hashes when it is large enough for a later delta.
  */
-export function storeMember(files: TarFileStore, ingest: Ingest, size: number, flow: Flow, threshold: number, blockSize: number): { sink: BodySink; done: Promise<Stored> } {
-  if (size < threshold) return files.file(size, flow, (body) => ingest(body));
-  const hasher = new StreamHasher(blockSize);
-  const store = async (body: ByteReader): Promise<Stored> => {
-    const stored = await ingest(body);
-    return { ...stored, blocks: { size: blockSize, sha256: encodeBlocks(hasher.digest().blocks) } };
+export function storeMember(files: TarFileStore, ingest: MemberIngest, size: number, flow: Flow, threshold: number, blockSize: number): { sink: BodySink; done: Promise<Stored> } {
+  const unwrap = <T>(started: Promise<{ later: Promise<T> }>): Promise<T> => {
+    const done = started.then((r) => r.later);
+    done.catch(() => undefined);
+    return done;
   };
-  return files.file(size, flow, store, (chunk) => hasher.update(chunk));
+  if (size < threshold) {
+    const { sink, done } = files.file(size, flow, async (body) => ({ later: (await ingest(body)).stored }));
+    return { sink, done: unwrap(done) };
+  }
+  const hasher = new StreamHasher(blockSize);
+  const store = async (body: ByteReader): Promise<{ later: Promise<Stored> }> => {
+    const { stored } = await ingest(body);
+    const blocks = { size: blockSize, sha256: encodeBlocks(hasher.digest().blocks) };
+    return { later: stored.then((s) => ({ ...s, blocks })) };
+  };
+  const { sink, done } = files.file(size, flow, store, (chunk) => hasher.update(chunk));
+  return { sink, done: unwrap(done) };
 }
 
 async function previousEntries(ctx: PullContext): Promise<Map<string, TreeEntry>> {
@@ -131,11 +167,14 @@ interface RoundResult {
   readonly suspicious: boolean;
 }
 
-async function tarRound(access: ShellAccess, files: readonly ListedEntry[], ingest: Ingest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<RoundResult> {
+async function tarRound(access: ShellAccess, files: readonly ListedEntry[], openFiles: () => FilesIngest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<RoundResult> {
   const want = new Set(files.map((f) => f.path));
   const pending = new Map<string, Promise<Stored & { read: number }>>();
   const store = new TarFileStore();
   const proc = await startTar(access, files.map((f) => f.path), wire, signal, files.reduce((n, f) => n + f.size, 0));
+  // One ingest loop for the whole tar: files back to back, a forced cut at each file's end.
+  const loop = openFiles();
+  const ingest = loopIngest(loop);
   try {
     await receiveTar(
       proc.stdout,
@@ -160,9 +199,11 @@ async function tarRound(access: ShellAccess, files: readonly ListedEntry[], inge
       { ...(signal ? { signal } : {}), onBytes: (n) => (wire.received += n) },
     );
     await store.drain();
+    await loop.close();
   } catch (err) {
     await proc.kill();
     await store.drain().catch(() => undefined);
+    await loop.abort(err);
     throw err;
   }
   const got = new Map<string, Stored & { read: number }>();
@@ -182,10 +223,10 @@ async function tarRound(access: ShellAccess, files: readonly ListedEntry[], inge
  * with a warning (a growing log is still a valid prefix), unless it shrank below what tar
  * read (tar pads with zeros): then it is left out with a warning, never stored padded.
  */
-async function fetchByTar(access: ShellAccess, files: ListedEntry[], results: Map<string, Stored>, ingest: Ingest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<void> {
+async function fetchByTar(access: ShellAccess, files: ListedEntry[], results: Map<string, Stored>, openFiles: () => FilesIngest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<void> {
   let pending = files;
   for (let round = 1; pending.length > 0; round++) {
-    const { got, suspicious } = await tarRound(access, pending, ingest, wire, options, warnings, signal);
+    const { got, suspicious } = await tarRound(access, pending, openFiles, wire, options, warnings, signal);
     for (const f of pending) {
       const s = got.get(f.path);
       if (s) results.set(f.path, { ...s, listed: f });
@@ -258,7 +299,7 @@ export async function pullTree(access: ShellAccess, ctx: PullContext, tuning: Pu
   stats.reused = results.size;
 
   ctx.phase?.('transfer', fetchList.reduce((n, e) => n + e.size, 0));
-  if (fetchList.length > 0) await fetchByTar(access, fetchList, results, ingest, wire, options, warnings, signal);
+  if (fetchList.length > 0) await fetchByTar(access, fetchList, results, () => ctx.snapshot.ingestFiles(ctx.item), wire, options, warnings, signal);
   stats.fetched = fetchList.filter((e) => results.has(e.path)).length;
   stats.fetchedBytes = fetchList.reduce((n, e) => n + (results.get(e.path)?.size ?? 0), 0);
 

@@ -11,8 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostService } from '../../src-main/hosts/host-service';
 import { receiveTar, tarMembers } from '../../src-main/sync/tar-ingest';
-import { ingestInto, storeMember } from '../../src-main/sync/tree-pull';
-import { hex } from '../../src-main/vault/format';
+import { ingestInto, loopIngest, storeMember, wholeIngest } from '../../src-main/sync/tree-pull';
 import { TarFileStore } from '../../src-main/sync/ingest-pipeline';
 import { labInfo } from '../helpers/lab';
 import { ours } from './volume-pull-bench';
@@ -90,15 +89,8 @@ async function main(): Promise<void> {
       const itemOptions = { name: 'x', kind: 'volume' };
       const loop = w === 'localpull' ? writer.ingestFiles(itemOptions) : undefined;
       const perFile = ingestInto({ snapshot: writer, vault, item: itemOptions });
-      // The tar's files through one ingest loop (read, then stored in the background) or one ingest each.
-      const ingest = loop
-        ? async (body: Parameters<typeof perFile>[0]) => {
-            const chunks: string[] = [];
-            const handle = loop.add(body, (id) => chunks.push(hex(id)));
-            await handle.read;
-            return { chunks, size: await handle.done };
-          }
-        : perFile;
+      // The tar's files through one ingest loop (as the pull does) or one ingest each.
+      const ingest = loop ? loopIngest(loop) : wholeIngest(perFile);
       const r = await timed(async () => {
         const store = new TarFileStore();
         const pending: Promise<unknown>[] = [];

@@ -61,6 +61,7 @@ describe('ingest pipeline', () => {
   it('TarFileStore holds the source while a file waits for room or a large body queues up, and reports failures', async () => {
     let holds = 0;
     let peak = 0;
+    const stops: string[] = [];
     const flow: Flow = {
       hold() {
         peak = Math.max(peak, ++holds);
@@ -70,6 +71,7 @@ describe('ingest pipeline', () => {
           released = true;
         };
       },
+      stop: (err) => stops.push(err.message),
     };
     const store = new TarFileStore();
     const drainAll = async (body: BodyQueue | { readInto: BodyQueue['readInto'] }) => {
@@ -94,11 +96,13 @@ describe('ingest pipeline', () => {
     expect(await Promise.all(small.map((s) => s.done))).toEqual([10, 10, 10, 10, 10, 10]);
     expect(await large.done).toBe(9 << 20);
     expect(holds).toBe(0);
+    expect(stops).toEqual([]);
     const failing = store.file(5, flow, async () => {
       throw new Error('vault full');
     });
     failing.sink.end();
     await expect(failing.done).rejects.toThrow('vault full');
+    expect(stops[0]).toBe('vault full');
     expect(() => store.file(5, flow, drainAll)).toThrow('vault full');
     await expect(store.drain()).rejects.toThrow('vault full');
   });

@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RemoteProcess } from '../../../src-main/hosts/remote-process';
 import { type PullOptions, type PullPhase, pullTree } from '../../../src-main/sync/tree-pull';
 import type { ShellAccess } from '../../../src-main/sync/access-ladder';
+import type { ByteReader } from '../../../src-main/vault/ingest';
+import type { FilesIngest } from '../../../src-main/vault/ingest-loop';
+import type { ItemOptions } from '../../../src-main/vault/snapshot-writer';
 import type { Vault } from '../../../src-main/vault/vault';
 import { mutateScenario, seedScenario } from '../../helpers/tree-scenario';
 import { diffViews, previousOf, serverView, vaultView } from '../../helpers/tree-view';
@@ -230,6 +233,85 @@ describe('tree pull (local shell as the server)', { timeout: 30_000 }, () => {
     const second = await pull(vault, localAccess(root, { tools }), { deltaThreshold: 1024 * 1024 });
     expect(second.pulled.stats).toMatchObject({ delta: 0, fetched: 1, fetchedBytes: 2 * 1024 * 1024 + 4 });
     await expectEqual(vault, root, second.snapshot);
+  });
+
+  it('a cancel while the tar source is held for backpressure rejects once the tar is killed, and leaves the vault usable', async () => {
+    const { root, vault } = await setup();
+    for (let i = 0; i < 8; i++) writeFileSync(join(root, `a/small${i}`), pseudoRandom(3 * 1024 * 1024, 100 + i));
+    writeFileSync(join(root, 'big'), pseudoRandom(40 * 1024 * 1024, 99));
+    const controller = new AbortController();
+    let abortedWhileHeld = false;
+    let killed = false;
+    // The real tar, cancelled the first time the pull holds it (a file waiting for room in the
+    // vault, or a large body queued past its limit): the abort lands once the current call
+    // stack is done, like a click would, with the source still paused.
+    const heldTar = (script: string, args: readonly string[], o: Parameters<typeof runLocal>[2]): RemoteProcess | undefined => {
+      if (!script.includes('exec tar')) return undefined;
+      const real = runLocal(script, args, o);
+      const { stdout } = real;
+      const pause = stdout.pause.bind(stdout);
+      stdout.pause = () => {
+        queueMicrotask(() => {
+          if (controller.signal.aborted) return;
+          abortedWhileHeld = stdout.isPaused();
+          controller.abort();
+        });
+        return pause();
+      };
+      return {
+        stdout,
+        done: real.done,
+        kill: async () => {
+          await real.kill();
+          await real.done;
+          killed = true;
+        },
+      };
+    };
+    const writer = await vault.createSnapshot({ host: 'local' });
+    const item = { name: NAME, kind: 'volume', signal: controller.signal } as const;
+    await expect(pullTree(localAccess(root, { intercept: heldTar }), { snapshot: writer, vault, item, signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
+    expect(abortedWhileHeld).toBe(true);
+    expect(killed).toBe(true);
+    await writer.abort();
+    // Nothing left waiting or held (segments, the ingest loop): the next pull stores it all.
+    const after = await pull(vault, localAccess(root));
+    await expectEqual(vault, root, after.snapshot);
+  });
+
+  it('a vault failure in the middle of a large file fails the pull at once (the held source is not left paused)', async () => {
+    const { root, vault } = await setup();
+    writeFileSync(join(root, 'big'), pseudoRandom(60 * 1024 * 1024, 9));
+    const writer = await vault.createSnapshot({ host: 'local' });
+    // The vault gives up 2 MiB into the file, while the tar keeps sending: the body queues past
+    // its limit and the source is held — a hold nobody would ever release.
+    const failing = new Proxy(writer, {
+      get(target, prop) {
+        if (prop !== 'ingestFiles') return (Reflect.get(target, prop) as () => unknown).bind(target);
+        return (item: ItemOptions): FilesIngest => {
+          const files = target.ingestFiles(item);
+          return {
+            ...files,
+            add: (source, onChunk) => {
+              let read = 0;
+              const reader: ByteReader = {
+                readInto: async (buf, offset, length) => {
+                  if (read > 2 * 1024 * 1024) throw new Error('disk full (test)');
+                  const n = await (source as ByteReader).readInto(buf, offset, length);
+                  read += n;
+                  return n;
+                },
+              };
+              return files.add(reader, onChunk);
+            },
+          };
+        };
+      },
+    });
+    await expect(pullTree(localAccess(root), { snapshot: failing, vault, item: { name: NAME, kind: 'volume' } })).rejects.toThrow('disk full (test)');
+    await writer.abort();
+    const after = await pull(vault, localAccess(root));
+    await expectEqual(vault, root, after.snapshot);
   });
 
   it('fails with not-found when the root is gone', async () => {
