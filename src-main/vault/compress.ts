@@ -7,12 +7,6 @@ const decompressAsync = promisify(brotliDecompress);
 
 /** Brotli quality for data chunks: zstd -1's ratio at ~220 MiB/s (docs/vault-format.md). */
 export const DATA_QUALITY = 1;
-/**
- * Brotli quality when the workers are the bottleneck (a fast local source): ~35 % faster on
- * text for ~15 % larger output. Chosen per chunk by the ingest, so a backup that waits on the
- * network compresses harder than one that waits on the CPU.
- */
-export const FAST_QUALITY = 0;
 /** Brotli quality for metadata: small, compressible, read often. */
 export const META_QUALITY = 5;
 

@@ -35,7 +35,7 @@ export interface SealJob {
   readonly key: Buffer;
   readonly counter: number;
   readonly compressible: boolean;
-  /** Brotli quality if compressing (see FAST_QUALITY / DATA_QUALITY). */
+  /** Brotli quality if compressing (DATA_QUALITY for data chunks). */
   readonly quality: number;
   /** Preferred worker (the one that hashed the chunk). */
   readonly worker?: number;

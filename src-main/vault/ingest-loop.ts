@@ -1,4 +1,4 @@
-import { DATA_QUALITY, FAST_QUALITY } from './compress';
+import { DATA_QUALITY } from './compress';
 import { BlobType, throwIfAborted } from './format';
 import { type ByteReader, type ByteSource, type IngestDeps, type Segment, abortable } from './ingest';
 
@@ -73,8 +73,6 @@ export class IngestLoop implements FilesIngest {
   private pos = 0;
   /** Bytes after `pos` already found boundary-free (never hash twice). */
   private known = 0;
-  /** Share of recent chunks that were new (moving average over ~10 chunks). */
-  private newShare = 0.5;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly files = new Set<FileState>();
 
@@ -156,22 +154,15 @@ export class IngestLoop implements FilesIngest {
     const { sink, crypto } = this.deps;
     const { id, compressible, worker } = await crypto.hash(owner.index, off, length);
     this.record(file, seq, id, length);
-    const known = sink.has(id);
-    this.newShare = this.newShare * 0.9 + (known ? 0 : 0.1);
-    if (known) return;
+    if (sink.has(id)) return;
     sink.reserve(id, length);
     // The worker that hashed the chunk seals it and, where the storage allows, writes it into
     // a pack of its own: the ciphertext never comes back to this thread.
     const slot = sink.slot(length, worker);
-    // A full pipeline of mostly new chunks means compression, not the source, sets the pace:
-    // compress faster. A mostly-deduplicated backup fills the pipeline with hashing instead, and
-    // its few new chunks get the better ratio for next to no time.
-    const busy = this.inflight.size >= this.limits.chunks / 2 || this.inflightBytes >= this.limits.bytes / 2;
-    const quality = busy && this.newShare > 0.5 ? FAST_QUALITY : DATA_QUALITY;
     let sealed;
     try {
       const target = worker === undefined ? undefined : await slot.pack.target();
-      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality, ...(worker === undefined ? {} : { worker }), ...(target ? { target } : {}) });
+      sealed = await crypto.seal(owner.index, off, length, { type: BlobType.data, id, key: slot.key, counter: slot.counter, compressible, quality: DATA_QUALITY, ...(worker === undefined ? {} : { worker }), ...(target ? { target } : {}) });
     } catch (err) {
       throw sink.fail(err);
     }
