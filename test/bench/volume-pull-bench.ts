@@ -61,6 +61,9 @@ export async function ours(hosts: HostService, vault: Vault, item: Item, onOpen 
   return { seconds: r.seconds, bytes: r.value.result.bytesTransferred, info: r.value.result.stored.info };
 }
 
+/** Rounds of the first pull (each a fresh vault) and of its peer. */
+const FIRST_ROUNDS = 5;
+
 /**
  * The rsync-style pull against its peers over the lab's loopback sshd: first pull of a 1 GiB
  * volume vs `ssh host tar -c`, a no-op pull and a 1 % change vs `rsync -a`, and a 256 MiB
@@ -106,7 +109,17 @@ export const volumePullBench: BenchSuite = {
       let firstBytes = 0;
       let tarBytes = 0;
       let vault: Vault | undefined;
-      for (let i = 0; i < 3; i++) {
+      // Five rounds, and who goes first alternates: the peer's time varies from run to run
+      // (2.0–2.9 s on the reference machine), so one order or three rounds can flatter either side.
+      const peerRun = async () => {
+        const p = await measured(async () => sshTar(info, vol.mountpoint, join(scratch, 'peer.tar')));
+        firstPeer.push(p.seconds);
+        firstPeerCpu.push(p.cpu);
+        tarBytes = p.value;
+        rmSync(join(scratch, 'peer.tar'), { force: true });
+      };
+      for (let i = 0; i < FIRST_ROUNDS; i++) {
+        if (i % 2 === 1) await peerRun();
         await vault?.close();
         rmSync(join(scratch, 'vault'), { recursive: true, force: true });
         vault = await newVault(join(scratch, 'vault'));
@@ -115,11 +128,7 @@ export const volumePullBench: BenchSuite = {
         firstOurs.push(r.value.seconds);
         firstOursCpu.push(r.cpu);
         firstBytes = r.value.bytes;
-        const p = await measured(async () => sshTar(info, vol.mountpoint, join(scratch, 'peer.tar')));
-        firstPeer.push(p.seconds);
-        firstPeerCpu.push(p.cpu);
-        tarBytes = p.value;
-        rmSync(join(scratch, 'peer.tar'), { force: true });
+        if (i % 2 === 0) await peerRun();
       }
       const v = vault as Vault;
       log('reference: the vault alone, one local tar stream of the same tree');
@@ -179,15 +188,17 @@ export const volumePullBench: BenchSuite = {
       // Ratios use the best run of each side: the machine is shared, and the best run is the
       // least disturbed estimate of what each tool costs.
       const best = (xs: number[]) => Math.min(...xs);
-      const first = best(firstOurs) / best(firstPeer);
+      // The target counts as met only when the best times and the medians both are within it.
+      const first = Math.max(best(firstOurs) / best(firstPeer), median(firstOurs) / median(firstPeer));
+      const roundRatios = firstOurs.map((t, i) => (t / (firstPeer[i] as number)).toFixed(2)).join(', ');
       const noopT = best(noopOurs) / best(noopPeer);
       const worst = Math.max(...ratios);
       return [
-        `Host: the lab's sshd on 127.0.0.1, host rung (root). Volume: ${size.files} files, ${mib(size.bytes)} (280 random 1–5 MiB "photos", 3000 text documents of 1–120 KiB). ${rsyncVersion()}. Lifeboat's times include opening the SSH connection, reading the previous snapshot's tree, the encrypted, deduplicated, fsync'ed vault writes and the commit; the vault is unlocked beforehand. Bytes on the wire: Lifeboat counts the payload of its remote commands both ways (listing, tar name list, tar, hashes, ranges); rsync's are its own \`--stats\` totals; the tar peer's is the archive size. 3 runs (first pull) and 5 (no-op), best and median, ours and the peers interleaved. The machine (${cpus} CPUs) is shared with other work: before every timed run the suite waited until the CPUs were idle (under 15 % busy over a second; ${Math.round(quiet.waited / 1000)} s of waiting in all, busiest start ${Math.round(quiet.worst * 100)} %; 1-minute load average at those starts ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, at the suite's start ${loadStart}). Times are still noisy when work starts mid-run; bytes are not.`,
+        `Host: the lab's sshd on 127.0.0.1, host rung (root). Volume: ${size.files} files, ${mib(size.bytes)} (280 random 1–5 MiB "photos", 3000 text documents of 1–120 KiB). ${rsyncVersion()}. Lifeboat's times include opening the SSH connection, reading the previous snapshot's tree, the encrypted, deduplicated, fsync'ed vault writes and the commit; the vault is unlocked beforehand. Bytes on the wire: Lifeboat counts the payload of its remote commands both ways (listing, tar name list, tar, hashes, ranges); rsync's are its own \`--stats\` totals; the tar peer's is the archive size. ${FIRST_ROUNDS} runs (first pull; who goes first alternates) and 5 (no-op), best and median, ours and the peers interleaved. The machine (${cpus} CPUs) is shared with other work: before every timed run the suite waited until the CPUs were idle (under 15 % busy over a second; ${Math.round(quiet.waited / 1000)} s of waiting in all, busiest start ${Math.round(quiet.worst * 100)} %; 1-minute load average at those starts ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, at the suite's start ${loadStart}). Times are still noisy when work starts mid-run; bytes are not.`,
         '',
         '| measurement | Lifeboat | peer | ratio / target |',
         '| --- | --- | --- | --- |',
-        `| first pull of the 1 GiB volume | best ${sec(best(firstOurs))} (median ${sec(median(firstOurs))}; CPU of the whole machine ${cpuRange(firstOursCpu)}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: best ${sec(best(firstPeer))} (median ${sec(median(firstPeer))}; CPU ${cpuRange(firstPeerCpu)}), ${mib(tarBytes)} | ${ratio(best(firstOurs), best(firstPeer))} — ${verdict(first <= 1.5, 'the 1.5× target')} (median ${ratio(median(firstOurs), median(firstPeer))}) |`,
+        `| first pull of the 1 GiB volume | best ${sec(best(firstOurs))} (median ${sec(median(firstOurs))}; CPU of the whole machine ${cpuRange(firstOursCpu)}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: best ${sec(best(firstPeer))} (median ${sec(median(firstPeer))}; CPU ${cpuRange(firstPeerCpu)}), ${mib(tarBytes)} | ${ratio(best(firstOurs), best(firstPeer))} best, ${ratio(median(firstOurs), median(firstPeer))} median (rounds: ${roundRatios}) — ${verdict(first <= 1.5, 'the 1.5× target on both')} |`,
         `| (for reference) first copy with \`rsync -a\` | | ${sec(rsyncFirst.seconds)} (CPU ${rsyncFirst.cpu.toFixed(1)} s), ${mib(rsyncFirst.value)} | |`,
         `| (for reference) the vault alone: \`tar -c\` of the same tree from a local pipe into one stream item, no SSH | ${sec(alone)} | | the bound of any first pull into this vault: ${ratio(alone, best(firstPeer))} the peer |`,
         `| second pull, nothing changed | best ${sec(best(noopOurs))} incl. connect (median ${sec(median(noopOurs))}; ${sec(best(noopOpen))} on an open connection), ${mib(noopBytes)} on the wire = ${((100 * noopBytes) / size.bytes).toFixed(3)} % of the volume | \`rsync -a\` no-op: best ${sec(best(noopPeer))} (median ${sec(median(noopPeer))}), ${mib(noopRsyncBytes)} | time ${ratio(best(noopOurs), best(noopPeer))} — ${verdict(noopT <= 2, 'the 2× target')}; bytes ${verdict(noopBytes <= size.bytes / 100, 'the 1 % target')} |`,
@@ -209,7 +220,7 @@ export const volumePullBench: BenchSuite = {
         `Worst: ${mib(worstSqlite)} on the wire — ${verdict(worstSqlite <= 8 * MiB, 'the 8 MiB target')}.`,
         '',
         first > 1.5
-          ? `Why the first pull misses its target: the time is CPU, and two cores have to carry all of it. "CPU of the whole machine" counts every process during the run (/proc/stat): the peer needs about ${median(firstPeerCpu).toFixed(1)} CPU seconds (sshd encrypting, tar, the ssh client decrypting, the page cache), so 1.5× its ${sec(best(firstPeer))} leaves ${(3 * best(firstPeer)).toFixed(1)} CPU seconds on two cores for the whole pull, server side included. Lifeboat's pull needs about ${median(firstOursCpu).toFixed(1)}: the same sshd and tar, SSH decryption in Node (ssh2's native AES-GCM), the tar parse, and the vault's work on every byte — chunking, keyed hashing (HMAC-SHA256), compressing or skipping, AES-256-GCM, fsync'ed packs — with a forced cut at every file boundary. The vault alone, fed the same tree as one local stream, takes ${sec(alone)} (${ratio(alone, best(firstPeer))} the peer), so no pull into it can meet 1.5× on this machine until ingest itself gets cheaper; the pull adds ${ratio(best(firstOurs), alone)} on top of it (SSH in Node, the tar parse, and a chunk boundary at every file: all files go through one ingest loop, but a small file is still a chunk, a hash and a seal of its own). Where the time goes and what was tried: docs/volume-pull.md, Performance.`
+          ? `Why the first pull misses its target: the time is CPU, and two cores have to carry all of it. "CPU of the whole machine" counts every process during the run (/proc/stat): the peer needs about ${median(firstPeerCpu).toFixed(1)} CPU seconds (sshd encrypting, tar, the ssh client decrypting, the page cache), so 1.5× its ${sec(best(firstPeer))} leaves ${(3 * best(firstPeer)).toFixed(1)} CPU seconds on two cores for the whole pull, server side included. Lifeboat's pull needs about ${median(firstOursCpu).toFixed(1)}: the same sshd and tar, SSH decryption in Node (ssh2's native AES-GCM), the tar parse, and the vault's work on every byte — chunking, keyed hashing (HMAC-SHA256), compressing or skipping, AES-256-GCM, fsync'ed packs — with a forced cut at every file boundary. The vault alone, fed the same tree as one local stream, takes ${sec(alone)} (${ratio(alone, best(firstPeer))} the peer)${alone / best(firstPeer) > 1.5 ? ', so no pull into it can meet 1.5× on this machine until ingest itself gets cheaper' : ''}; the pull adds ${ratio(best(firstOurs), alone)} on top of it (SSH in Node, the tar parse, and a chunk boundary at every file: all files go through one ingest loop, but a small file is still a chunk, a hash and a seal of its own). Where the time goes and what was tried: docs/volume-pull.md, Performance.`
           : '',
       ].join('\n');
     } finally {
