@@ -141,7 +141,13 @@ function workerMain(): void {
     const pending = pieces;
     let at = offset;
     while (pending.length > 0) {
-      let n = fs.writevSync(target.fd, pending, at);
+      let n: number;
+      try {
+        n = fs.writevSync(target.fd, pending, at);
+      } catch (err) {
+        // Only a failed pack write keeps its errno code for the main thread (a full disk).
+        throw Object.assign(err as Error, { packWrite: true });
+      }
       at += n;
       // Short write: drop what went out and go on with the rest.
       while (pending.length > 0 && n >= (pending[0] as Buffer).length) n -= (pending.shift() as Buffer).length;
@@ -222,7 +228,8 @@ function workerMain(): void {
       if (m.op === 'open') return open(m, transfer);
       return sealOp(m, transfer);
     } catch (err) {
-      return { seq: m.seq, error: String((err as Error).message ?? err), code: (err as { code?: unknown }).code };
+      const e = err as { message?: unknown; code?: unknown; packWrite?: boolean };
+      return { seq: m.seq, error: String(e.message ?? err), ...(e.packWrite ? { code: e.code } : {}) };
     }
   };
   // A message is a batch of operations (everything the main thread asked for in one turn of its

@@ -90,7 +90,12 @@ export class PackSink {
   /** Appends a sealed blob to its slot; finishes the pack when it is full and complete. */
   async complete(slot: Slot, type: number, id: Buffer, rawLength: number, pieces: Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
-    const entry = slot.pack.append(slot.counter, type, id, rawLength, pieces);
+    let entry;
+    try {
+      entry = slot.pack.append(slot.counter, type, id, rawLength, pieces);
+    } catch (err) {
+      throw this.fail(err);
+    }
     this.count(rawLength, entry.length);
     await this.finishIfDone(slot.pack);
     if (slot.pack.pendingBytes > MAX_PENDING_WRITE) await slot.pack.drain();
@@ -100,7 +105,12 @@ export class PackSink {
   /** Records a blob that a worker sealed and wrote into its slot's pack itself (see `PackWriter.target`). */
   async placed(slot: Slot, type: number, id: Buffer, rawLength: number, offset: number, length: number): Promise<void> {
     if (this.failure) throw this.failure;
-    slot.pack.placed(slot.counter, type, id, rawLength, offset, length);
+    try {
+      slot.pack.placed(slot.counter, type, id, rawLength, offset, length);
+    } catch (err) {
+      // The pack itself failed (its header could not be written): the session fails with it.
+      throw this.fail(err);
+    }
     this.count(rawLength, length);
     await this.finishIfDone(slot.pack);
   }
@@ -169,10 +179,18 @@ export class PackSink {
     this.current = undefined;
     for (const pack of this.lanes.values()) this.closing.add(pack);
     this.lanes.clear();
-    for (const pack of [...this.closing]) {
-      this.closing.delete(pack);
-      if (pack.open !== 0) this.failure ??= new Error('flush with blobs still being sealed');
-      else if (pack.count > 0) await this.finishInBackground(pack);
+    const packs = [...this.closing];
+    this.closing.clear();
+    if (packs.some((p) => p.open !== 0)) this.failure ??= new Error('flush with blobs still being sealed');
+    if (this.failure) {
+      // A failed session makes nothing durable: every open pack's temp file goes, including
+      // one whose blob never arrived (a worker's write failed), which nothing else would drop.
+      await Promise.all(packs.map((p) => p.abort()));
+      while (this.finishing.size > 0) await Promise.race(this.finishing);
+      throw this.failure;
+    }
+    for (const pack of packs) {
+      if (pack.count > 0) await this.finishInBackground(pack);
       else await pack.abort();
     }
     while (this.finishing.size > 0) await Promise.race(this.finishing);

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { checkVault } from '../../../src-main/vault/check';
 import { PACK_HEADER, PackWriter } from '../../../src-main/vault/pack-writer';
 import { type AtomicWriter, LocalStorage, type VaultStorage } from '../../../src-main/vault/storage';
-import { backupBuffer, collect, newVault, pseudoRandom, reopen, tempDir, textLike } from './helpers';
+import { backupBuffer, collect, newVault, pieces, pseudoRandom, reopen, tempDir, textLike } from './helpers';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -17,7 +17,8 @@ class WatchedStorage extends LocalStorage {
 
   constructor(
     dir: string,
-    private readonly devFull = false,
+    /** Files created from now on get a /dev/full descriptor. */
+    public devFull = false,
   ) {
     super(dir);
   }
@@ -106,6 +107,31 @@ describe('crypto workers write data blobs into packs themselves', () => {
     const report = await checkVault(again, { readData: true });
     expect(report.problems.filter((p) => p.level === 'error')).toEqual([]);
     await again.close();
+  });
+
+  it('a disk-full write in a later item fails the commit as well, and leaves nothing in tmp/', async () => {
+    const dir = `${tmp.dir}/full-later`;
+    const keys = await newVault(dir);
+    const storage = new WatchedStorage(dir);
+    const vault = await reopen(dir, keys, { storage, workers: 2 });
+    const writer = await vault.createSnapshot({ host: 'lab' });
+    await writer.addStream({ name: 'a', kind: 'stdin' }, pieces(pseudoRandom(300_000, 21)));
+    // The packs item a opened still work; the ones item b rotates into (16 MiB each) cannot be written.
+    storage.devFull = true;
+    const failedItem = await writer.addStream({ name: 'b', kind: 'stdin' }, pieces(pseudoRandom(40_000_000, 22))).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failedItem).toMatchObject({ code: 'disk-full' });
+    const failedCommit = await writer.commit().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failedCommit).toMatchObject({ code: 'disk-full' });
+    expect(readdirSync(`${dir}/tmp`)).toEqual([]);
+    expect(await vault.readAllSnapshots()).toEqual([]);
+    await vault.close();
+    for (const fd of storage.fullFds) closeSync(fd);
   });
 
   it('a pack is written one way: appended here or placed by a worker, never both', () => {
