@@ -12,7 +12,7 @@ export const META_QUALITY = 5;
 
 const SAMPLE = 16 * 1024;
 /** Above this many bits per byte (order-0) a chunk is stored without trying. */
-const ENTROPY_LIMIT = 7.2;
+export const ENTROPY_LIMIT = 7.2;
 /** Compressed output must save at least this fraction to be kept. */
 const MIN_SAVING = 0.03;
 

@@ -33,9 +33,11 @@ export interface Slot {
  * only for durable packs.
  */
 export class PackSink {
-  private current: PackWriter | undefined;
-  /** One open pack per crypto worker: a worker writes its blobs into its own pack. */
-  private readonly lanes = new Map<number, PackWriter>();
+  /**
+   * The pack being filled per lane: one per crypto worker (a worker writes its blobs into its
+   * own pack), and the main thread's under `undefined`.
+   */
+  private readonly filling = new Map<number | undefined, PackWriter>();
   private readonly closing = new Set<PackWriter>();
   private readonly finishing = new Set<Promise<void>>();
   private readonly pending = new Map<string, number>();
@@ -72,17 +74,15 @@ export class PackSink {
    */
   slot(rawLength: number, lane?: number): Slot {
     if (this.failure) throw this.failure;
-    let pack = lane === undefined ? this.current : this.lanes.get(lane);
+    let pack = this.filling.get(lane);
     if (!pack) {
       pack = new PackWriter(this.storage, this.keys);
-      if (lane === undefined) this.current = pack;
-      else this.lanes.set(lane, pack);
+      this.filling.set(lane, pack);
     }
     const counter = pack.slot(rawLength);
     if (pack.estimate >= PACK_TARGET) {
       this.closing.add(pack);
-      if (lane === undefined) this.current = undefined;
-      else this.lanes.delete(lane);
+      this.filling.delete(lane);
     }
     return { pack, counter, key: pack.key };
   }
@@ -175,20 +175,16 @@ export class PackSink {
    * their blobs in flight first.
    */
   async flush(): Promise<string[]> {
-    if (this.current) this.closing.add(this.current);
-    this.current = undefined;
-    for (const pack of this.lanes.values()) this.closing.add(pack);
-    this.lanes.clear();
-    const packs = [...this.closing];
-    this.closing.clear();
+    const packs = [...this.closing, ...this.filling.values()];
     if (packs.some((p) => p.open !== 0)) this.failure ??= new Error('flush with blobs still being sealed');
     if (this.failure) {
       // A failed session makes nothing durable: every open pack's temp file goes, including
       // one whose blob never arrived (a worker's write failed), which nothing else would drop.
-      await Promise.all(packs.map((p) => p.abort()));
-      while (this.finishing.size > 0) await Promise.race(this.finishing);
+      await this.abort();
       throw this.failure;
     }
+    this.filling.clear();
+    this.closing.clear();
     for (const pack of packs) {
       if (pack.count > 0) await this.finishInBackground(pack);
       else await pack.abort();
@@ -205,9 +201,8 @@ export class PackSink {
    */
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
-    const packs = [...this.closing, ...(this.current ? [this.current] : []), ...this.lanes.values()];
-    this.current = undefined;
-    this.lanes.clear();
+    const packs = [...this.closing, ...this.filling.values()];
+    this.filling.clear();
     this.closing.clear();
     await Promise.all(packs.map((p) => p.abort()));
     while (this.finishing.size > 0) await Promise.race(this.finishing);
