@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vault } from '../../../src-main/vault/vault';
@@ -11,6 +11,12 @@ function counts(container: string, file: string): Record<string, number> {
   const tables = execIn(container, `sqlite3 ${file} "select name from sqlite_master where type='table' and name not like 'sqlite_%' order by 1"`).toString().trim().split('\n');
   return Object.fromEntries(tables.map((t) => [t, Number(execIn(container, `sqlite3 ${file} 'select count(*) from "${t}"'`).toString().trim())]));
 }
+
+/** Every pack file of a vault. */
+const packFiles = (vaultDir: string): string[] =>
+  readdirSync(join(vaultDir, 'data'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -91,12 +97,18 @@ describe('SQLite restore on the lab', () => {
 
   it('drill of a copy damaged in the vault fails with the reason (no scratch left behind)', async () => {
     const unique = Buffer.concat([original, randomBytes(8192)]);
+    const before = new Set(packFiles(lab.vaultDir));
     const damaged = await storeItem(vault, item, 'sqlite', { container: vol.container, volume: vol.volume, path: 'notes.sqlite', rows: JSON.stringify(rows) }, unique);
-    const packs = readdirSync(join(lab.vaultDir, 'data'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-    const newest = packs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0] as string;
-    const bytes = readFileSync(newest);
-    bytes[100] = (bytes[100] as number) ^ 0xff;
-    writeFileSync(newest, bytes);
+    // Every pack this backup wrote (each crypto worker fills its own, the metadata has one too;
+    // picking "the newest" by mtime hit the wrong one when they share a millisecond).
+    const fresh = packFiles(lab.vaultDir).filter((f) => !before.has(f));
+    expect(fresh.length).toBeGreaterThanOrEqual(1);
+    for (const pack of fresh) {
+      const bytes = readFileSync(pack);
+      const at = Math.min(100, bytes.length - 1);
+      bytes[at] = (bytes[at] as number) ^ 0xff;
+      writeFileSync(pack, bytes);
+    }
     const res = await cli(lab.home, lab.vaultDir, ['drill', damaged.slice(0, 8), item]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/FAILED/);
