@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LifeboatError } from '../api/errors';
-import { ENTROPY_LIMIT, encodeChunk, sampleEntropy } from './compress';
+import { ENTROPY_LIMIT, ENTROPY_SAMPLE, encodeChunk, sampleEntropy } from './compress';
 import { cryptoWorkerSource } from './crypto-worker';
 import type { BlobLocation } from './blob-index';
 import type { PackTarget } from './pack-writer';
@@ -94,7 +94,7 @@ export class WorkerCrypto implements ChunkCrypto {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(cryptoWorkerSource, {
         eval: true,
-        workerData: { ...(segments ? { segments } : {}), idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT },
+        workerData: { ...(segments ? { segments } : {}), idKey: new Uint8Array(idKey), entropyLimit: ENTROPY_LIMIT, entropySample: ENTROPY_SAMPLE },
       });
       const slot: Slot = { worker, load: 0, ops: [], transfer: [] };
       worker.on('message', (m: { batch: { seq: number; error?: string; code?: unknown }[] }) => {
