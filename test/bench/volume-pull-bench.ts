@@ -190,6 +190,9 @@ export const volumePullBench: BenchSuite = {
       const best = (xs: number[]) => Math.min(...xs);
       // The target counts as met only when the best times and the medians both are within it.
       const first = Math.max(best(firstOurs) / best(firstPeer), median(firstOurs) / median(firstPeer));
+      const bestOk = best(firstOurs) / best(firstPeer) <= 1.5;
+      const medianOk = median(firstOurs) / median(firstPeer) <= 1.5;
+      const firstVerdict = bestOk === medianOk ? verdict(bestOk, 'the 1.5× target on both') : `meets the 1.5× target on ${bestOk ? 'best times' : 'medians'}, **MISSES** it on ${bestOk ? 'medians' : 'best times'} (both are required)`;
       const roundRatios = firstOurs.map((t, i) => (t / (firstPeer[i] as number)).toFixed(2)).join(', ');
       const noopT = best(noopOurs) / best(noopPeer);
       const worst = Math.max(...ratios);
@@ -198,7 +201,7 @@ export const volumePullBench: BenchSuite = {
         '',
         '| measurement | Lifeboat | peer | ratio / target |',
         '| --- | --- | --- | --- |',
-        `| first pull of the 1 GiB volume | best ${sec(best(firstOurs))} (median ${sec(median(firstOurs))}; CPU of the whole machine ${cpuRange(firstOursCpu)}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: best ${sec(best(firstPeer))} (median ${sec(median(firstPeer))}; CPU ${cpuRange(firstPeerCpu)}), ${mib(tarBytes)} | ${ratio(best(firstOurs), best(firstPeer))} best, ${ratio(median(firstOurs), median(firstPeer))} median (rounds: ${roundRatios}) — ${verdict(first <= 1.5, 'the 1.5× target on both')} |`,
+        `| first pull of the 1 GiB volume | best ${sec(best(firstOurs))} (median ${sec(median(firstOurs))}; CPU of the whole machine ${cpuRange(firstOursCpu)}), ${mib(firstBytes)} on the wire | \`ssh host tar -C dir -c . > file\`: best ${sec(best(firstPeer))} (median ${sec(median(firstPeer))}; CPU ${cpuRange(firstPeerCpu)}), ${mib(tarBytes)} | ${ratio(best(firstOurs), best(firstPeer))} best, ${ratio(median(firstOurs), median(firstPeer))} median (rounds: ${roundRatios}) — ${firstVerdict} |`,
         `| (for reference) first copy with \`rsync -a\` | | ${sec(rsyncFirst.seconds)} (CPU ${rsyncFirst.cpu.toFixed(1)} s), ${mib(rsyncFirst.value)} | |`,
         `| (for reference) the vault alone: \`tar -c\` of the same tree from a local pipe into one stream item, no SSH | ${sec(alone)} | | the bound of any first pull into this vault: ${ratio(alone, best(firstPeer))} the peer |`,
         `| second pull, nothing changed | best ${sec(best(noopOurs))} incl. connect (median ${sec(median(noopOurs))}; ${sec(best(noopOpen))} on an open connection), ${mib(noopBytes)} on the wire = ${((100 * noopBytes) / size.bytes).toFixed(3)} % of the volume | \`rsync -a\` no-op: best ${sec(best(noopPeer))} (median ${sec(median(noopPeer))}), ${mib(noopRsyncBytes)} | time ${ratio(best(noopOurs), best(noopPeer))} — ${verdict(noopT <= 2, 'the 2× target')}; bytes ${verdict(noopBytes <= size.bytes / 100, 'the 1 % target')} |`,
