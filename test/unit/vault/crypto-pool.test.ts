@@ -34,4 +34,22 @@ describe('worker crypto batching', () => {
     expect(sealed.map(hexOf)).toEqual(same.map(hexOf));
     expect(same.map(hexOf)).not.toContain('placed');
   });
+
+  it('the workers probe entropy at the same places and sizes as the main thread (their code is a mirror)', async () => {
+    // Text only where 4 KiB windows look (start, middle) and random data everywhere else: a
+    // probe with other windows (16 KiB, or other places) would judge this chunk differently.
+    const n = 1 << 20;
+    const chunk = pseudoRandom(n, 9);
+    textLike(6 * 1024).copy(chunk, 0);
+    textLike(6 * 1024).copy(chunk, n / 2 - 3 * 1024);
+    const seg = Buffer.from(pool.shared.buffer, pool.shared.offsets[1] as number, pool.shared.size);
+    chunk.copy(seg, 0);
+    pseudoRandom(n, 10).copy(seg, n);
+    const inlineMixed = await inline.hash(1, 0, n);
+    const inlineRandom = await inline.hash(1, n, n);
+    expect(inlineMixed.compressible).toBe(true);
+    expect(inlineRandom.compressible).toBe(false);
+    expect((await workers.hash(1, 0, n)).compressible).toBe(true);
+    expect((await workers.hash(1, n, n)).compressible).toBe(false);
+  });
 });
