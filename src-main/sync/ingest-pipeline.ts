@@ -1,7 +1,7 @@
 import type { ByteReader } from '../vault/ingest';
 import type { BodySink, Flow } from './tar-ingest';
 
-/** Bodies up to this size are held in memory so the tar stream can move on while they are stored. */
+/** By default, bodies up to this size are held in memory so the tar stream can move on while they are stored. */
 export const BUFFER_MAX = 8 * 1024 * 1024;
 
 /** A streamed (large) body may queue this much before the source is held. */
@@ -145,8 +145,9 @@ export class BodyQueue implements BodySink, ByteReader {
 
 /**
  * The files of one tar stream on their way into the vault, fed by `receiveTar`'s callbacks.
- * A small body is held until it is complete, then stored in the background (IngestPipeline);
- * a large one is stored while it streams, the source held whenever more than a few MiB wait.
+ * A small body (see `holdUpTo`) is held until it is complete, then stored in the background
+ * (IngestPipeline); a large one is stored while it streams, the source held whenever more than
+ * a few MiB wait.
  * Starts happen one at a time in arrival order; while one waits for room, the source is held
  * — the vault's pace reaches the server through the SSH window.
  */
@@ -154,6 +155,15 @@ export class TarFileStore {
   private readonly pipeline = new IngestPipeline();
   private chain: Promise<unknown> = Promise.resolve();
   private failure: unknown;
+
+  /**
+   * `holdUpTo`: bodies up to this size are held until complete, larger ones stream. Holding
+   * lets a store per file (archive pulls) run beside the transfer; a tree pull's one ingest
+   * loop reads files in order anyway, so it streams every body (`0`): a body is then read while
+   * it arrives and its network buffers die young instead of being kept (and promoted by the
+   * garbage collector) until the file is complete.
+   */
+  constructor(private readonly holdUpTo = BUFFER_MAX) {}
 
   /**
    * The sink for a file member of `size` bytes, and the promise of what `store` returns for its
@@ -165,7 +175,7 @@ export class TarFileStore {
     let result!: { resolve(v: Promise<T>): void; reject(e: unknown): void };
     const done = new Promise<T>((resolve, reject) => (result = { resolve, reject }));
     done.catch(() => undefined);
-    if (size > BUFFER_MAX) {
+    if (size > this.holdUpTo) {
       let release: (() => void) | undefined;
       let reading = true;
       const unhold = () => {

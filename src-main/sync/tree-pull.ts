@@ -170,9 +170,10 @@ interface RoundResult {
 async function tarRound(access: ShellAccess, files: readonly ListedEntry[], openFiles: () => FilesIngest, wire: WireCounter, options: Required<PullOptions>, warnings: string[], signal?: AbortSignal): Promise<RoundResult> {
   const want = new Set(files.map((f) => f.path));
   const pending = new Map<string, Promise<Stored & { read: number }>>();
-  const store = new TarFileStore();
+  // One ingest loop for the whole tar: files back to back, a forced cut at each file's end;
+  // every body streams into it as it arrives (nothing is held until complete).
+  const store = new TarFileStore(0);
   const proc = await startTar(access, files.map((f) => f.path), wire, signal, files.reduce((n, f) => n + f.size, 0));
-  // One ingest loop for the whole tar: files back to back, a forced cut at each file's end.
   const loop = openFiles();
   const ingest = loopIngest(loop);
   try {

@@ -106,4 +106,32 @@ describe('ingest pipeline', () => {
     expect(() => store.file(5, flow, drainAll)).toThrow('vault full');
     await expect(store.drain()).rejects.toThrow('vault full');
   });
+
+  it('TarFileStore(0) streams every body: a small file is read while it arrives, before its end', async () => {
+    const flow: Flow = { hold: () => () => undefined, stop: () => undefined };
+    const store = new TarFileStore(0);
+    const seen: number[] = [];
+    const files = Array.from({ length: 4 }, () =>
+      store.file(30, flow, async (body) => {
+        const buf = Buffer.alloc(64);
+        let total = 0;
+        for (let n = await body.readInto(buf, 0, buf.length); n > 0; n = await body.readInto(buf, 0, buf.length)) {
+          seen.push(n);
+          total += n;
+        }
+        return total;
+      }),
+    );
+    // Only the first 10 bytes of the first file have arrived: a held body would not be read yet.
+    (files[0] as (typeof files)[number]).sink.write(Buffer.alloc(10));
+    await later(5, undefined);
+    expect(seen).toEqual([10]);
+    (files[0] as (typeof files)[number]).sink.write(Buffer.alloc(20));
+    for (const f of files) {
+      if (f !== files[0]) f.sink.write(Buffer.alloc(30));
+      f.sink.end();
+    }
+    await store.drain();
+    expect(await Promise.all(files.map((f) => f.done))).toEqual([30, 30, 30, 30]);
+  });
 });
