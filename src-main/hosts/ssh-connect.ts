@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type AuthenticationType, type ConnectConfig, utils } from 'ssh2';
 import { LifeboatError } from '../api/errors';
+import { bulkReadSocket } from './bulk-read-socket';
 import { type HostKeyCheck, type HostKeyErrorContext, type HostKeyPolicy, type HostKeyStore, hostKeyError, makeHostVerifier } from './host-keys';
 import { type SshEndpoint, endpointLabel } from './host-url';
 
@@ -198,6 +199,12 @@ function connectHop(
       ...(sock ? { sock: sock as never } : {}),
     };
     try {
+      if (!sock) {
+        // A direct hop: our own socket, connecting already (ssh2 waits for its 'connect').
+        const direct = bulkReadSocket();
+        direct.connect(hop.port, hop.host);
+        config.sock = direct;
+      }
       client.connect(config);
     } catch (err) {
       finish(mapError(err as Error, hop, timeoutMs, tried));
