@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { LifeboatError } from '../api/errors';
-import { containerPidMarker, containerStopArgv, containerWatchedArgv } from '../hosts/remote-watchdog';
+import { unrefDelay as delay } from '../hosts/remote-process';
+import { PidMarkerReader, containerStopArgv, containerWatchedArgv } from '../hosts/remote-watchdog';
 
 /** Result of a command run inside a container. */
 export interface ContainerExecResult {
@@ -9,8 +10,6 @@ export interface ContainerExecResult {
   readonly stdout: Buffer;
   readonly stderr: string;
 }
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * Runs an argv array inside a container (never a shell string built from data), with a time
@@ -43,7 +42,6 @@ export async function containerExec(
   let err = '';
   // The first stderr line is the pid marker; anything else before it (a shell that could not
   // start, say) is stderr as usual.
-  let head: string | undefined = '';
   let announce: (pid: string | undefined) => void = () => undefined;
   const pid = new Promise<string | undefined>((resolve) => (announce = resolve));
   const stdout = new PassThrough();
@@ -52,26 +50,14 @@ export async function containerExec(
     outBytes += c.length;
     if (outBytes <= maxBytes) out.push(c);
   });
-  const addErr = (text: string) => (err = (err + text).slice(-4096));
-  stderr.on('data', (c: Buffer) => {
-    if (head === undefined) return addErr(c.toString('utf8'));
-    head += c.toString('utf8');
-    const match = new RegExp(`^${containerPidMarker}(\\d+)\\n`).exec(head);
-    if (match) {
-      announce(match[1]);
-      addErr(head.slice(match[0].length));
-      head = undefined;
-    } else if (head.length > 200 || (head.includes('\n') && !head.startsWith(containerPidMarker))) {
-      announce(undefined);
-      addErr(head);
-      head = undefined;
-    }
-  });
+  const marker = new PidMarkerReader(announce, (c) => (err = (err + c.toString()).slice(-4096)));
+  stderr.on('data', (c: Buffer) => marker.push(c));
   docker.modem.demuxStream(stream, stdout, stderr);
   let ended = false;
   const streamDone = new Promise<void>((resolve) => {
     const end = () => {
       ended = true;
+      marker.end();
       announce(undefined);
       resolve();
     };
@@ -113,7 +99,6 @@ export async function containerExec(
     await stop();
     throw failure;
   }
-  if (head) addErr(head);
   const info = (await exec.inspect()) as { ExitCode?: number | null };
   return { exitCode: info.ExitCode ?? null, stdout: Buffer.concat(out), stderr: err };
 }

@@ -1,7 +1,8 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type Docker from 'dockerode';
 import { LifeboatError } from '../api/errors';
-import { type RemoteExit, type RemoteProcess, type SpawnOptions, tailCollector } from './remote-process';
+import { type RemoteExit, type RemoteProcess, type SpawnOptions, tailCollector, unrefDelay as delay } from './remote-process';
+import { PidMarkerReader, pidReportingArgv } from './remote-watchdog';
 
 /**
  * Docker's multiplexed attach stream (8-byte frame headers: stream id, size), parsed as it
@@ -68,9 +69,6 @@ export class DockerDemux extends Transform {
   }
 }
 
-const pidMarker = 'lifeboat-pid:';
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Options of a process inside a container. */
 export interface ContainerSpawnOptions extends SpawnOptions {
@@ -91,7 +89,7 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
   if (argv.length === 0) throw new LifeboatError('bad-input', 'empty command');
   if (options.input) throw new LifeboatError('internal', 'containerSpawn takes stdin as bytes or a Readable (SpawnOptions.input is SSH only)');
   const target = docker.getContainer(container);
-  const wrapped = ['sh', '-c', `echo "${pidMarker}$$" >&2; exec "$@"`, 'sh', ...argv];
+  const wrapped = pidReportingArgv(argv);
   const exec = await target.exec({
     Cmd: wrapped,
     AttachStdout: true,
@@ -106,24 +104,10 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
   let pid: string | undefined;
   let knowPid: () => void = () => undefined;
   const pidKnown = new Promise<void>((resolve) => (knowPid = resolve));
-  let pending = '';
-  const onStderr = (chunk: Buffer) => {
-    if (pid === undefined) {
-      pending += chunk.toString('utf8');
-      const match = new RegExp(`^${pidMarker}(\\d+)\\n`).exec(pending);
-      if (match) {
-        pid = match[1];
-        stderr.push(pending.slice(match[0].length));
-        pending = '';
-      } else if (pending.length > 200 || (pending.includes('\n') && !pending.startsWith(pidMarker))) {
-        pid = '';
-        stderr.push(pending);
-      }
-      if (pid !== undefined) knowPid();
-      return;
-    }
-    stderr.push(chunk);
-  };
+  const marker = new PidMarkerReader((found) => {
+    pid = found ?? '';
+    knowPid();
+  }, (chunk) => stderr.push(chunk));
   let killed = false;
   /** Set by kill: stdout is dropped from then on; stderr (the pid marker among it) is still parsed. */
   let abandoned = false;
@@ -139,12 +123,13 @@ export async function containerSpawn(docker: Docker, container: string, argv: re
   });
   const frames = new DockerFrames((payload) => {
     if (!abandoned && !stdout.push(payload)) rawStream.pause();
-  }, onStderr);
+  }, (payload) => marker.push(payload));
   rawStream.on('data', (chunk: Buffer) => frames.push(chunk));
   const rawFinished = new Promise<void>((resolve) => {
     const ended = (err?: Error) => {
       if (rawEnded) return;
       rawEnded = true;
+      marker.end();
       if (!abandoned) {
         if (!err && frames.partial) err = new Error('the Docker stream ended inside a frame');
         if (err) stdout.destroy(err);

@@ -45,3 +45,6 @@ export function tailCollector(limit = 8192): { push(chunk: Buffer | string): voi
     text: () => text,
   };
 }
+
+/** Waits `ms` without keeping the process alive (the bounded waits of a stop or a drain). */
+export const unrefDelay = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms).unref());

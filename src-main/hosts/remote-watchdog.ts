@@ -128,6 +128,42 @@ export function watchdogStdinLine(data?: string | Buffer): Buffer {
 export const containerPidMarker = 'lifeboat-pid:';
 
 const pidEcho = `echo "${containerPidMarker}$$" >&2`;
+const markerLine = new RegExp(`^${containerPidMarker}(\\d+)\\n`);
+
+/**
+ * Reads the stderr of a command started with the pid marker (`containerWatchedArgv`,
+ * `containerSpawn`): the pid goes to `onPid` once, or undefined when the first line is
+ * something else (a shell that could not start) or the stream ends first; everything else,
+ * in order, to `onStderr`.
+ */
+export class PidMarkerReader {
+  /** Stderr text before the marker line is complete; undefined once it is decided. */
+  private head: string | undefined = '';
+
+  constructor(
+    private readonly onPid: (pid: string | undefined) => void,
+    private readonly onStderr: (chunk: Buffer | string) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (this.head === undefined) return this.onStderr(chunk);
+    this.head += chunk.toString('utf8');
+    const match = markerLine.exec(this.head);
+    if (match) this.settle(match[1], this.head.slice(match[0].length));
+    else if (this.head.length > 200 || (this.head.includes('\n') && !this.head.startsWith(containerPidMarker))) this.settle(undefined, this.head);
+  }
+
+  /** The stream ended: no pid will come, and what waited for one is stderr after all. */
+  end(): void {
+    if (this.head !== undefined) this.settle(undefined, this.head);
+  }
+
+  private settle(pid: string | undefined, rest: string): void {
+    this.head = undefined;
+    this.onPid(pid);
+    if (rest) this.onStderr(rest);
+  }
+}
 
 const shells = new Set(['sh', '/bin/sh']);
 
@@ -147,7 +183,12 @@ export function containerWatchedArgv(argv: readonly string[]): { argv: string[];
     // the line numbers in its error messages stay the same.
     return { argv: [shell, '-c', `trap 'wait; exit 143' TERM; ${pidEcho}; ${script}`, ...argv.slice(3)], trapped: true };
   }
-  return { argv: ['sh', '-c', `${pidEcho}; exec "$@"`, 'sh', ...argv], trapped: false };
+  return { argv: pidReportingArgv(argv), trapped: false };
+}
+
+/** `argv` exec'd by a small shell that first reports its pid (the tool's own, after `exec`) on stderr. */
+export function pidReportingArgv(argv: readonly string[]): string[] {
+  return ['sh', '-c', `${pidEcho}; exec "$@"`, 'sh', ...argv];
 }
 
 /**

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { containerStopArgv, containerWatchedArgv, maxExecStdin, procTreeFunctions, watchdogStdinLine, watchedCommand } from '../../../src-main/hosts/remote-watchdog';
+import { PidMarkerReader, containerStopArgv, containerWatchedArgv, maxExecStdin, procTreeFunctions, watchdogStdinLine, watchedCommand } from '../../../src-main/hosts/remote-watchdog';
 import { shellQuote } from '../../../src-main/sync/shell-quote';
 
 const quotedScript = /^exec sh -c ('(?:[^']|'\\'')*') lifeboat-exec /;
@@ -187,5 +187,30 @@ describe.each(shells)('the watchdog under %s', (_name, binary) => {
     expect(r.stdout.toString()).toBe('');
     expect(r.code).toBe(143);
     while (commandLines(`sleep ${seconds}`).length > 0) await tick();
+  });
+});
+
+describe('the pid marker on a container command\'s stderr', () => {
+  const read = (pieces: string[], end = false) => {
+    const pids: (string | undefined)[] = [];
+    let stderr = '';
+    const r = new PidMarkerReader((p) => pids.push(p), (c) => (stderr += c.toString()));
+    for (const p of pieces) r.push(Buffer.from(p));
+    if (end) r.end();
+    return { pids, stderr };
+  };
+
+  it('takes the pid from a marker line split across chunks and passes the rest on', () => {
+    expect(read(['lifeboat-p', 'id:4', '2\nwarn', 'ing\n', 'more'])).toEqual({ pids: ['42'], stderr: 'warning\nmore' });
+  });
+
+  it('reports no pid when the first line is something else, and keeps that line as stderr', () => {
+    expect(read(['sh: exec: nope: not found\n'])).toEqual({ pids: [undefined], stderr: 'sh: exec: nope: not found\n' });
+    expect(read(['x'.repeat(300)])).toEqual({ pids: [undefined], stderr: 'x'.repeat(300) });
+  });
+
+  it('waits for a partial marker, and gives up on it when the stream ends', () => {
+    expect(read(['lifeboat-pid:12'])).toEqual({ pids: [], stderr: '' });
+    expect(read(['lifeboat-pid:12'], true)).toEqual({ pids: [undefined], stderr: 'lifeboat-pid:12' });
   });
 });
