@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo } from '../helpers/lab';
 
@@ -32,6 +32,46 @@ export function rsyncPull(info: LabInfo, dir: string, dest: string): number {
   const out = execFileSync('rsync', ['-a', '--stats', '-e', rsh, `${info.ssh.user}@${info.ssh.host}:${dir}/`, `${dest}/`], { encoding: 'utf8', maxBuffer: 16 << 20 });
   const num = (label: string) => Number((new RegExp(`${label}: ([\\d,.]+)`).exec(out)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
   return num('Total bytes sent') + num('Total bytes received');
+}
+
+/** A tool's time to back a tree up: wall clock of the command and by the tool's own clock. */
+export interface LocalBackup {
+  readonly tool: string;
+  readonly seconds: number;
+  /** The backup's duration as the tool reports it (after its start-up and key derivation). */
+  readonly own: number;
+}
+
+/**
+ * `restic backup DIR` or `borg create REPO::a DIR` into a fresh repository under `scratch`: the
+ * same tree read straight from the local disk, no network — how long the established
+ * deduplicating, encrypting tools take to store it on this machine (a reference for the first
+ * pull's target). Undefined when the tool is not installed.
+ */
+export function localToolBackup(tool: 'restic' | 'borg', dir: string, scratch: string): LocalBackup | undefined {
+  const version = spawnSync(tool, [tool === 'restic' ? 'version' : '--version'], { encoding: 'utf8' });
+  if (version.status !== 0) return undefined;
+  const repo = join(scratch, `local-${tool}`);
+  rmSync(repo, { recursive: true, force: true });
+  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(scratch, 'local-restic-cache'), BORG_PASSPHRASE: 'bench', BORG_BASE_DIR: join(scratch, 'local-borg-base') };
+  const run = (args: string[]) => {
+    const r = spawnSync(tool, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`${tool} ${args[0]} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  try {
+    run(tool === 'restic' ? ['init', '-q', '-r', repo] : ['init', '-e', 'repokey-blake2', repo]);
+    const t0 = process.hrtime.bigint();
+    const out = run(tool === 'restic' ? ['-q', '-r', repo, 'backup', '--json', dir] : ['create', '--json', `${repo}::a`, dir]);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const own =
+      tool === 'restic'
+        ? (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { total_duration?: number }).total_duration
+        : (JSON.parse(out) as { archive?: { duration?: number } }).archive?.duration;
+    return { tool: version.stdout.split('\n')[0]?.trim() ?? tool, seconds, own: own ?? seconds };
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 }
 
 /** The rsync version line. */
