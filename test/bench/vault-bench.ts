@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, r
 import { join } from 'node:path';
 import { packageRoot } from '../../src-main/engine/paths';
 import { type BenchSuite, ratio, toolVersion, waitQuiet } from './bench-kit';
+import { hasPeer, initPeerRepo, ownDuration, peerEnv } from './peer-repos';
 import { Prng, editOnePercent, generateMixed, writeMixedFile } from './vault-data';
 
 const GiB = 2 ** 30;
@@ -70,30 +71,34 @@ function sha256File(path: string): string {
 
 /** Installs Debian's restic and borgbackup when missing and we are root; reports what is there. */
 function ensurePeers(log: (m: string) => void): { restic: boolean; borg: boolean } {
-  const has = (cmd: string) => spawnSync(cmd, [cmd === 'restic' ? 'version' : '--version'], { stdio: 'ignore' }).status === 0;
-  if ((!has('restic') || !has('borg')) && process.getuid?.() === 0) {
+  if ((!hasPeer('restic') || !hasPeer('borg')) && process.getuid?.() === 0) {
     log('installing restic and borgbackup from Debian');
     spawnSync('apt-get', ['install', '-y', '-qq', 'restic', 'borgbackup'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
-  return { restic: has('restic'), borg: has('borg') };
+  return { restic: hasPeer('restic'), borg: hasPeer('borg') };
+}
+
+/** `lifeboat backup-stdin --json`'s own time for the backup; 0 when its output has none. */
+function lifeboatSeconds(json: string): number {
+  try {
+    return (JSON.parse(json) as { seconds?: number }).seconds ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Each tool's commands, so the runs below read the same for all three. */
 function tools(scratch: string) {
   const cli = join(packageRoot(), 'bin', 'lifeboat.js');
   const lbEnv = (repo: string) => ({ LIFEBOAT_HOME: join(scratch, 'lb-home'), LIFEBOAT_VAULT: repo, LIFEBOAT_PASSPHRASE: PASS });
-  const resticEnv = { RESTIC_PASSWORD: PASS, RESTIC_CACHE_DIR: join(scratch, 'restic-cache') };
-  const borgEnv = { BORG_PASSPHRASE: PASS, BORG_BASE_DIR: join(scratch, 'borg-base'), BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
-  const sync = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
-    const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  };
+  const resticEnv = peerEnv('restic', scratch, PASS);
+  const borgEnv = peerEnv('borg', scratch, PASS);
   return {
     init(tool: Tool, repo: string) {
+      if (tool !== 'lifeboat') return initPeerRepo(tool, repo, tool === 'restic' ? resticEnv : borgEnv);
       rmSync(repo, { recursive: true, force: true });
-      if (tool === 'lifeboat') sync(process.execPath, [cli, 'vault', 'init'], lbEnv(repo));
-      else if (tool === 'restic') sync('restic', ['init', '-q', '-r', repo], resticEnv);
-      else sync('borg', ['init', '-e', 'repokey-blake2', repo], borgEnv);
+      const r = spawnSync(process.execPath, [cli, 'vault', 'init'], { env: { ...process.env, ...lbEnv(repo) }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`lifeboat vault init: ${r.stderr}`);
     },
     /** Runs a backup; `own` is the tool's own report of its backup time (after start-up and unlock). */
     async backup(tool: Tool, repo: string, name: string, io: { stdinFile?: string; stdinGen?: Iterable<Buffer> }): Promise<Measured & { own: number }> {
@@ -105,15 +110,7 @@ function tools(scratch: string) {
             ? await measure('restic', ['-q', '-r', repo, 'backup', '--json', '--stdin', '--stdin-filename', name], resticEnv, { ...io, stdoutFile: out }, scratch)
             : await measure('borg', ['create', '--json', `${repo}::${name}`, '-'], borgEnv, { ...io, stdoutFile: out }, scratch);
       const text = readFileSync(out, 'utf8').trim();
-      const own = (() => {
-        try {
-          if (tool === 'lifeboat') return (JSON.parse(text) as { seconds: number }).seconds;
-          if (tool === 'restic') return (JSON.parse(text.split('\n').at(-1) ?? '{}') as { total_duration: number }).total_duration;
-          return (JSON.parse(text) as { archive: { duration: number } }).archive.duration;
-        } catch {
-          return 0;
-        }
-      })();
+      const own = tool === 'lifeboat' ? lifeboatSeconds(text) : ownDuration(tool, text);
       return { ...m, own };
     },
     restore(tool: Tool, repo: string, name: string, stdoutFile?: string) {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo } from '../helpers/lab';
+import { toolVersion } from './bench-kit';
+import { type PeerTool, hasPeer, initPeerRepo, ownDuration, peerEnv, runPeer } from './peer-repos';
 
 /** CPU seconds the whole machine has spent so far (every process and the kernel), from /proc/stat. */
 export function machineCpuSeconds(): number {
@@ -48,27 +50,16 @@ export interface LocalBackup {
  * deduplicating, encrypting tools take to store it on this machine (a reference for the first
  * pull's target). Undefined when the tool is not installed.
  */
-export function localToolBackup(tool: 'restic' | 'borg', dir: string, scratch: string): LocalBackup | undefined {
-  const version = spawnSync(tool, [tool === 'restic' ? 'version' : '--version'], { encoding: 'utf8' });
-  if (version.status !== 0) return undefined;
+export function localToolBackup(tool: PeerTool, dir: string, scratch: string): LocalBackup | undefined {
+  if (!hasPeer(tool)) return undefined;
   const repo = join(scratch, `local-${tool}`);
-  rmSync(repo, { recursive: true, force: true });
-  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(scratch, 'local-restic-cache'), BORG_PASSPHRASE: 'bench', BORG_BASE_DIR: join(scratch, 'local-borg-base') };
-  const run = (args: string[]) => {
-    const r = spawnSync(tool, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`${tool} ${args[0]} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const env = peerEnv(tool, scratch, 'bench');
   try {
-    run(tool === 'restic' ? ['init', '-q', '-r', repo] : ['init', '-e', 'repokey-blake2', repo]);
+    initPeerRepo(tool, repo, env);
     const t0 = process.hrtime.bigint();
-    const out = run(tool === 'restic' ? ['-q', '-r', repo, 'backup', '--json', dir] : ['create', '--json', `${repo}::a`, dir]);
+    const out = runPeer(tool, tool === 'restic' ? ['-q', '-r', repo, 'backup', '--json', dir] : ['create', '--json', `${repo}::a`, dir], env);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const own =
-      tool === 'restic'
-        ? (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { total_duration?: number }).total_duration
-        : (JSON.parse(out) as { archive?: { duration?: number } }).archive?.duration;
-    return { tool: version.stdout.split('\n')[0]?.trim() ?? tool, seconds, own: own ?? seconds };
+    return { tool: toolVersion(tool, tool === 'restic' ? ['version'] : ['--version']), seconds, own: ownDuration(tool, out) || seconds };
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }
