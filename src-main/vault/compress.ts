@@ -16,7 +16,6 @@ export const META_QUALITY = 5;
  * on every chunk; the crypto workers get the same value.
  */
 export const ENTROPY_SAMPLE = 4 * 1024;
-const SAMPLE = ENTROPY_SAMPLE;
 /** Above this many bits per byte (order-0) a chunk is stored without trying. */
 export const ENTROPY_LIMIT = 7.2;
 /** Compressed output must save at least this fraction to be kept. */
@@ -36,15 +35,15 @@ export function sampleEntropy(data: Uint8Array): number {
   counts.fill(0);
   const n = data.byteLength;
   let total: number;
-  if (n <= 3 * SAMPLE) {
+  if (n <= 3 * ENTROPY_SAMPLE) {
     countRange(data, 0, n);
     total = n;
   } else {
-    const mid = (n >>> 1) - (SAMPLE >>> 1);
-    countRange(data, 0, SAMPLE);
-    countRange(data, mid, mid + SAMPLE);
-    countRange(data, n - SAMPLE, n);
-    total = 3 * SAMPLE;
+    const mid = (n >>> 1) - (ENTROPY_SAMPLE >>> 1);
+    countRange(data, 0, ENTROPY_SAMPLE);
+    countRange(data, mid, mid + ENTROPY_SAMPLE);
+    countRange(data, n - ENTROPY_SAMPLE, n);
+    total = 3 * ENTROPY_SAMPLE;
   }
   if (total === 0) return 0;
   let h = 0;
